@@ -1,0 +1,44 @@
+import { splitCredentials } from '../core/token-format.js';
+import type { Token } from '../core/model.js';
+import type { Store } from '../store/store.js';
+import type { LastUsedRecorder } from './last-used.js';
+import { hashSecret, verifySecret } from './secret-hash.js';
+
+/** Why a credential was refused: for metrics and logs only, never for the client. */
+export type AuthFailure = 'malformed' | 'unknown' | 'bad_secret' | 'disabled' | 'revoked' | 'expired';
+
+export type AuthResult = { ok: true; token: Token } | { ok: false; reason: AuthFailure };
+
+export interface AuthenticatorDeps {
+  store: Store;
+  pepper: Uint8Array;
+  lastUsed: LastUsedRecorder;
+}
+
+/**
+ * Checks a username + secret (or full token) against the store. Every failure
+ * looks the same to the caller; an unknown username still costs one HMAC and a
+ * constant-time compare so timing does not tell which tokens exist.
+ */
+export class Authenticator {
+  private readonly decoy: string;
+
+  constructor(private readonly deps: AuthenticatorDeps) {
+    this.decoy = hashSecret(deps.pepper, 'decoy-secret-never-issued');
+  }
+
+  async check(user: string, password: string, ip: string, now: Date): Promise<AuthResult> {
+    const creds = splitCredentials(user, password);
+    if (!creds) return { ok: false, reason: 'malformed' };
+    const stored = await this.deps.store.findTokenForAuth(creds.username);
+    const secretOk = verifySecret(this.deps.pepper, creds.secret, stored?.secretHash ?? this.decoy);
+    if (!stored) return { ok: false, reason: 'unknown' };
+    if (!secretOk) return { ok: false, reason: 'bad_secret' };
+    if (stored.status === 'revoked') return { ok: false, reason: 'revoked' };
+    if (stored.status === 'disabled') return { ok: false, reason: 'disabled' };
+    if (stored.expiresAt && stored.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+    this.deps.lastUsed.note(stored.id, now, ip);
+    const { secretHash: _drop, ...token } = stored;
+    return { ok: true, token };
+  }
+}

@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { looseSecretFiles } from '../../auth/instance-secrets.js';
+import { publicUrl } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { invalid } from '../../core/errors.js';
+import { fullToken } from '../../core/token-format.js';
+import { buildApp, REDACTED_PATHS } from '../../http/app.js';
+import { openRuntime } from '../../runtime.js';
+import type { CreatedToken } from '../../service/tokens.js';
+import { configFrom, print } from '../context.js';
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw invalid(`--port must be a number from 0 to 65535, got "${value}"`, 'port');
+  return n;
+}
+
+/** The bootstrap secret goes to the terminal once, never through the logger. */
+function bootstrapBanner(created: CreatedToken, config: Readonly<Config>): string {
+  const user = created.token.id;
+  return [
+    '',
+    'Portcullis first start: created the operator vendor and its bootstrap token.',
+    'Save the secret now; it is shown only this once and cannot be read back.',
+    '',
+    `  username: ${user}`,
+    `  secret:   ${created.secret}`,
+    `  token:    ${fullToken(user, created.secret)}`,
+    `  scopes:   ${created.token.scopes.join(',')}`,
+    '',
+    `  docker login ${new URL(publicUrl(config)).host} -u ${user}   # password: the secret`,
+    '',
+    '',
+  ].join('\n');
+}
+
+export async function initInstance(cmd: Command): Promise<void> {
+  const config = configFrom(cmd);
+  const { runtime, created } = await openRuntime(config, { initialize: true });
+  await runtime.close();
+  print(created ? bootstrapBanner(created, config) : `Portcullis instance in ${config.data_dir} is already initialised.\n`);
+}
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('init')
+    .description('initialise the data dir (operator vendor, keys, bootstrap token) without serving')
+    .action(async (_opts, cmd: Command) => initInstance(cmd));
+
+  program
+    .command('serve')
+    .description('run the service (initialises an empty data dir first)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default 5000)')
+    .action(async (opts, cmd: Command) => {
+      const config = configFrom(cmd, { server: { host: opts.host, port: parsePort(opts.port) } });
+      const logger = pino({ level: config.log.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+      const { runtime, created } = await openRuntime(config, {
+        initialize: true,
+        onBackgroundError: (err) => logger.error({ err }, 'writing last-used times failed; will retry'),
+      });
+      if (created) print(bootstrapBanner(created, config));
+      for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
+      const app = await buildApp(runtime, { logger });
+      runtime.lastUsed.start(config.tokens.last_used_flush_ms);
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        await app.close();
+        await runtime.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      try {
+        await app.listen({ host: config.server.host, port: config.server.port });
+      } catch (err) {
+        await runtime.close();
+        throw invalid(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'server.port');
+      }
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.server.port;
+      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: publicUrl(config) }, 'portcullis listening');
+    });
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { PortcullisError } from '../core/errors.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerCustomerCommands } from './commands/customers.js';
+import { registerLicenseCommands } from './commands/licenses.js';
+import { registerPlanCommands } from './commands/plans.js';
+import { registerServeCommands } from './commands/serve.js';
+import { registerTokenCommands } from './commands/tokens.js';
+import { registerVendorCommands } from './commands/vendors.js';
+
+/** Exit codes: 0 ok, 1 failure (not found, conflict, runtime), 2 bad input or usage. */
+const EXIT_USAGE = 2;
+const EXIT_FAILURE = 1;
+
+export function buildProgram(): Command {
+  const program = new Command('portcullis')
+    .description('Access gateway for private container registries')
+    .option('--config <path>', 'portcullis.toml to read (env PORTCULLIS_CONFIG)')
+    .option('--data-dir <dir>', 'data directory (env PORTCULLIS_DATA_DIR, default ./data)')
+    .option('--vendor <vendor>', 'act for this vendor (id or name) instead of the operator vendor')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  registerServeCommands(program);
+  registerTokenCommands(program);
+  registerCustomerCommands(program);
+  registerLicenseCommands(program);
+  registerPlanCommands(program);
+  registerVendorCommands(program);
+  registerAuditCommand(program);
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: () => {} });
+  return program;
+}
+
+function allCommands(cmd: Command): Command[] {
+  return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** One clear line on stderr for every failure; never a stack trace for user mistakes. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      process.stderr.write(`portcullis: ${err.message.replace(/^error: /, '')}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof PortcullisError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      return err.code === 'invalid_input' ? EXIT_USAGE : EXIT_FAILURE;
+    }
+    process.stderr.write(`portcullis: unexpected error: ${(err as Error).message ?? String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+const exitCode = await main(process.argv);
+// serve keeps the process alive through its listener; everything else ends here.
+if (exitCode !== 0 || !process.argv.slice(2).includes('serve')) process.exitCode = exitCode;

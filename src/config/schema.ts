@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every key is documented in
+ * docs/portcullis.reference.toml; keep the two in step.
+ * `.strict()` everywhere so an unknown key stops start-up instead of being ignored.
+ */
+const port = z.number().int().min(0).max(65535);
+
+export const serverSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(5000),
+    /** Base URL clients use to reach this instance; default http://host:port. Never taken from request headers. */
+    public_url: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .strict();
+
+export const storeSchema = z
+  .object({
+    /** Empty: SQLite file portcullis.db in the data dir. */
+    url: z.string().default(''),
+  })
+  .strict();
+
+export const tokensSchema = z
+  .object({
+    /** Requests per hour allowed to a token that has no limit of its own. */
+    default_rate_limit: z.number().int().min(1).max(100_000_000).default(1000),
+    /** How often buffered last-used times are written, in milliseconds. */
+    last_used_flush_ms: z.number().int().min(10).max(600_000).default(2000),
+  })
+  .strict();
+
+export const logSchema = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export const bootstrapSchema = z
+  .object({
+    /** Name of the operator vendor created on first start. */
+    vendor: z.string().min(1).max(100).default('operator'),
+    /** Repository patterns the operator vendor owns. */
+    namespaces: z.array(z.string()).min(1).default(['**']),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    data_dir: z.string().min(1).default('./data'),
+    server: serverSchema.default(serverSchema.parse({})),
+    store: storeSchema.default(storeSchema.parse({})),
+    tokens: tokensSchema.default(tokensSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+    bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
+export const SECTIONS = ['server', 'store', 'tokens', 'log', 'bootstrap'] as const;
+export const TOP_LEVEL_KEYS = ['data_dir'] as const;

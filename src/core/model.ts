@@ -1,0 +1,103 @@
+import type { TokenType } from './token-format.js';
+
+/** The domain objects as every layer sees them. Times are Dates; lists are arrays. */
+
+export interface Vendor {
+  id: string;
+  name: string;
+  /** Repository patterns this vendor owns; its vendor tokens push and pull only there. */
+  namespaces: string[];
+  /** The first vendor, created on first start, runs the instance. */
+  isOperator: boolean;
+  createdAt: Date;
+}
+
+export interface Customer {
+  id: string;
+  vendorId: string;
+  name: string;
+  contact: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Set when deleted: the row stays so its revoked tokens and licenses keep an owner. */
+  deletedAt: Date | null;
+}
+
+export const LICENSE_STATUSES = ['active', 'suspended', 'revoked'] as const;
+export type LicenseStatus = (typeof LICENSE_STATUSES)[number];
+
+export interface License {
+  id: string;
+  vendorId: string;
+  customerId: string;
+  name: string | null;
+  /** Either repository patterns or a plan (whose patterns then apply), never neither. */
+  repositories: string[];
+  planId: string | null;
+  /** Empty: every tag. */
+  tags: string[];
+  validFrom: Date;
+  /** null: no end. */
+  validUntil: Date | null;
+  status: LicenseStatus;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const PLAN_ACTIONS = ['pull', 'push', 'delete'] as const;
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
+
+export interface Plan {
+  id: string;
+  vendorId: string;
+  name: string;
+  description: string | null;
+  repositories: string[];
+  actions: PlanAction[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const TOKEN_STATUSES = ['active', 'disabled', 'revoked'] as const;
+export type TokenStatus = (typeof TOKEN_STATUSES)[number];
+
+export interface Token {
+  /** The username, e.g. ctok_7f3k2q9x1m4p8z6c. Not secret. */
+  id: string;
+  type: TokenType;
+  vendorId: string;
+  customerId: string | null;
+  name: string;
+  scopes: string[];
+  status: TokenStatus;
+  expiresAt: Date | null;
+  /** Requests per hour; null: the configured default. */
+  rateLimit: number | null;
+  lastUsedAt: Date | null;
+  lastUsedIp: string | null;
+  createdBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** Who did something: a token, a CLI user on the host, or the system itself. */
+export interface Actor {
+  /** e.g. `vtok_…`, `cli:root`, `system`. */
+  name: string;
+  /** Where from: an IP address, `cli@hostname`, `system`. */
+  source: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  vendorId: string;
+  at: Date;
+  actor: string;
+  source: string;
+  /** e.g. `token.create`, `license.suspend`. */
+  action: string;
+  objectType: 'vendor' | 'customer' | 'license' | 'plan' | 'token' | 'key';
+  objectId: string;
+  /** What changed, never a secret. */
+  detail: Record<string, unknown>;
+}

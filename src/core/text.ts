@@ -1,0 +1,26 @@
+import { invalid } from './errors.js';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** A display name: trimmed, 1..max characters, no control characters. */
+export function validateName(value: unknown, field: string, max = 100): string {
+  if (typeof value !== 'string') throw invalid(`${field} must be text`, field);
+  const v = value.trim();
+  if (v === '') throw invalid(`${field} must not be empty`, field);
+  if (v.length > max) throw invalid(`${field} is longer than ${max} characters`, field);
+  if (CONTROL.test(v)) throw invalid(`${field} must not contain control characters`, field);
+  return v;
+}
+
+export function optionalName(value: unknown, field: string, max = 200): string | null {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return null;
+  return validateName(value, field, max);
+}
+
+/** Accepts a list or comma/space separated text; drops empty entries. */
+export function splitList(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const parts = typeof value === 'string' ? [value] : value;
+  return parts.flatMap((p) => p.split(/[\s,]+/)).filter((p) => p !== '');
+}

@@ -1,0 +1,51 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { PortcullisError } from '../core/errors.js';
+import type { Runtime } from '../runtime.js';
+import { ERROR_CATALOGUE, ociError, problem } from './error-catalogue.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerV2Routes } from './routes/v2.js';
+
+export interface AppOptions {
+  logger?: FastifyBaseLogger;
+}
+
+/** Headers whose values are credentials: never in a log line. */
+export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["proxy-authorization"]'];
+
+/** The one Fastify app: every HTTP surface of an instance hangs off it. */
+export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: 1024 * 1024,
+    maxParamLength: 512,
+    // The public URL comes from config; client addresses are the socket's unless a proxy is configured later.
+    trustProxy: false,
+    requestIdHeader: false,
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  app.setErrorHandler((err: FastifyError | PortcullisError, request, reply) => {
+    const isV2 = request.url.startsWith('/v2');
+    if (err instanceof PortcullisError) {
+      const entry = ERROR_CATALOGUE[err.code];
+      if (isV2) return reply.code(entry.status).send(ociError(entry.oci, err.message));
+      return reply.code(entry.status).type('application/problem+json').send(problem(err.code, entry.status, entry.title, err.message, err.field));
+    }
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    // A 5xx shows nothing internal; a 4xx from Fastify itself (bad JSON, body too large) is safe to describe.
+    const message = status >= 500 ? 'internal error' : err.message;
+    if (isV2) return reply.code(status).send(ociError(status >= 500 ? 'UNKNOWN' : 'UNSUPPORTED', message));
+    return reply.code(status).type('application/problem+json').send(problem(status >= 500 ? 'internal' : 'invalid_input', status, status >= 500 ? 'Internal error' : 'Bad request', message));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/v2')) return reply.code(404).send(ociError('NAME_UNKNOWN', 'repository name not known to registry'));
+    return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  registerHealthRoutes(app);
+  // On the root, not in a plugin: the /v2 auth hook must also guard paths that match no route.
+  registerV2Routes(app, runtime);
+  return app;
+}

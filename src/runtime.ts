@@ -1,0 +1,91 @@
+import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import type { Config } from './config/schema.js';
+import { invalid } from './core/errors.js';
+import type { Vendor } from './core/model.js';
+import { Authenticator } from './auth/authenticate.js';
+import {
+  createSigningKey,
+  ensureDataDir,
+  listSigningKeys,
+  loadOrCreatePepper,
+  loadPepper,
+  PEPPER_FILE,
+  type SigningKey,
+} from './auth/instance-secrets.js';
+import { LastUsedRecorder } from './auth/last-used.js';
+import { random } from './auth/secret-hash.js';
+import { ensureOperator } from './service/bootstrap.js';
+import type { ServiceDeps } from './service/context.js';
+import type { CreatedToken } from './service/tokens.js';
+import { openSqliteStore } from './store/sqlite/open.js';
+import type { Store } from './store/store.js';
+
+/** Everything a running instance or a CLI command needs, built in one place. */
+export interface Runtime extends ServiceDeps {
+  operator: Vendor;
+  signingKeys: SigningKey[];
+  lastUsed: LastUsedRecorder;
+  authenticator: Authenticator;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** First start: create the pepper, the signing key and the operator vendor if missing. */
+  initialize: boolean;
+  now?: () => Date;
+  onBackgroundError?: (err: unknown) => void;
+}
+
+export function openStore(config: Readonly<Config>): Store {
+  const url = config.store.url.trim();
+  if (url === '') return openSqliteStore(join(config.data_dir, 'portcullis.db'));
+  if (url.startsWith('sqlite:')) return openSqliteStore(resolve(config.data_dir, url.slice('sqlite:'.length)));
+  throw invalid(`bad config value for "store.url": expected empty (SQLite in the data dir) or sqlite:PATH, got "${url}"`, 'store.url');
+}
+
+export async function openRuntime(config: Readonly<Config>, options: OpenOptions): Promise<{ runtime: Runtime; created?: CreatedToken }> {
+  const dataDir = config.data_dir;
+  if (!options.initialize && !existsSync(join(dataDir, PEPPER_FILE))) {
+    throw invalid(`no Portcullis instance in ${dataDir}: run \`portcullis serve\` (or \`portcullis init\`) there first, or pass --data-dir`, 'data_dir');
+  }
+  ensureDataDir(dataDir);
+  const pepper = options.initialize ? loadOrCreatePepper(dataDir, random) : loadPepper(dataDir)!;
+  const now = options.now ?? (() => new Date());
+  let signingKeys = listSigningKeys(dataDir);
+  if (signingKeys.length === 0 && options.initialize) {
+    createSigningKey(dataDir, now());
+    signingKeys = listSigningKeys(dataDir);
+  }
+  const store = openStore(config);
+  try {
+    await store.migrate();
+    const deps: ServiceDeps = { store, now, random, pepper, config };
+    let operator: Vendor;
+    let created: CreatedToken | undefined;
+    if (options.initialize) {
+      ({ vendor: operator, created } = await ensureOperator(deps));
+    } else {
+      const found = await store.getOperatorVendor();
+      if (!found) throw invalid(`the instance in ${dataDir} has not finished its first start: run \`portcullis serve\` or \`portcullis init\``, 'data_dir');
+      operator = found;
+    }
+    const lastUsed = new LastUsedRecorder(store, options.onBackgroundError);
+    const authenticator = new Authenticator({ store, pepper, lastUsed });
+    const runtime: Runtime = {
+      ...deps,
+      operator,
+      signingKeys,
+      lastUsed,
+      authenticator,
+      async close() {
+        await lastUsed.stop();
+        await store.close();
+      },
+    };
+    return { runtime, created };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

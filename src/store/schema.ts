@@ -1,0 +1,83 @@
+/** Row shapes as stored: the same on SQLite and PostgreSQL (see migrations). */
+export interface VendorRow {
+  id: string;
+  name: string;
+  namespaces: string;
+  is_operator: number;
+  created_at: string;
+}
+
+export interface CustomerRow {
+  id: string;
+  vendor_id: string;
+  name: string;
+  contact: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface PlanRow {
+  id: string;
+  vendor_id: string;
+  name: string;
+  description: string | null;
+  repositories: string;
+  actions: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface LicenseRow {
+  id: string;
+  vendor_id: string;
+  customer_id: string;
+  name: string | null;
+  plan_id: string | null;
+  repositories: string;
+  tags: string;
+  valid_from: string;
+  valid_until: string | null;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TokenRow {
+  id: string;
+  type: string;
+  vendor_id: string;
+  customer_id: string | null;
+  name: string;
+  secret_hash: string;
+  scopes: string;
+  status: string;
+  expires_at: string | null;
+  rate_limit: number | null;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AuditEventRow {
+  id: string;
+  vendor_id: string;
+  at: string;
+  actor: string;
+  source: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  detail: string;
+}
+
+export interface Database {
+  vendors: VendorRow;
+  customers: CustomerRow;
+  plans: PlanRow;
+  licenses: LicenseRow;
+  tokens: TokenRow;
+  audit_events: AuditEventRow;
+}
