@@ -7,11 +7,19 @@ export function newId(prefix: 'cus' | 'lic' | 'pln' | 'ven', random: Random): st
   return `${prefix}_${encodeTokenId(random(10))}`;
 }
 
+let lastMs = -1;
+let sequence = 0;
+
 /**
- * Event ids sort by time (a fixed-width base-32 millisecond stamp first) so that
- * cursor pagination over audit and usage events is stable.
+ * Event ids sort by time (a fixed-width base-32 millisecond stamp first), and
+ * within one millisecond by a sequence, so that listing and cursor pagination
+ * over audit and usage events keep the order things happened in.
  */
 export function newEventId(now: Date, random: Random): string {
-  const ms = now.getTime().toString(32).padStart(10, '0');
-  return `evt_${ms}${encodeTokenId(random(10)).slice(0, 8)}`;
+  const ms = now.getTime();
+  sequence = ms === lastMs ? sequence + 1 : 0;
+  lastMs = ms;
+  const stamp = ms.toString(32).padStart(10, '0');
+  const seq = sequence.toString(32).padStart(4, '0');
+  return `evt_${stamp}${seq}${encodeTokenId(random(10)).slice(0, 6)}`;
 }

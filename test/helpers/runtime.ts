@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import type { Caller } from '../../src/service/context.js';
+import type { CreatedToken } from '../../src/service/tokens.js';
+
+export interface TestInstance {
+  runtime: Runtime;
+  caller: Caller;
+  bootstrap: CreatedToken;
+  dataDir: string;
+  /** Moves the injected clock. */
+  clock: { now: Date };
+  cleanup(): Promise<void>;
+}
+
+/** A fresh instance on a temp data dir with an injectable clock. */
+export async function startInstance(start = new Date('2026-11-24T12:00:00Z')): Promise<TestInstance> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
+  const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir } });
+  const clock = { now: start };
+  const { runtime, created } = await openRuntime(config, { initialize: true, now: () => clock.now });
+  if (!created) throw new Error('expected a bootstrap token on a fresh data dir');
+  return {
+    runtime,
+    caller: { vendorId: runtime.operator.id, actor: { name: 'test', source: 'test' } },
+    bootstrap: created,
+    dataDir,
+    clock,
+    async cleanup() {
+      await runtime.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

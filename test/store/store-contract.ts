@@ -1,0 +1,157 @@
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import type { Customer, License, Token, Vendor } from '../../src/core/model.js';
+import type { Store } from '../../src/store/store.js';
+
+const t0 = new Date('2026-11-24T12:00:00.000Z');
+const later = (s: number) => new Date(t0.getTime() + s * 1000);
+
+function vendor(id: string, name = id): Vendor {
+  return { id, name, namespaces: [`${name}/**`], isOperator: false, createdAt: t0 };
+}
+function customer(id: string, vendorId: string, name: string): Customer {
+  return { id, vendorId, name, contact: null, createdAt: t0, updatedAt: t0, deletedAt: null };
+}
+function token(id: string, vendorId: string, extra: Partial<Token> = {}): Token & { secretHash: string } {
+  return {
+    id,
+    type: 'vendor',
+    vendorId,
+    customerId: null,
+    name: id,
+    scopes: ['pull', 'push'],
+    status: 'active',
+    expiresAt: null,
+    rateLimit: null,
+    lastUsedAt: null,
+    lastUsedIp: null,
+    createdBy: 'test',
+    createdAt: t0,
+    updatedAt: t0,
+    secretHash: `hash-of-${id}`,
+    ...extra,
+  };
+}
+function license(id: string, vendorId: string, customerId: string): License {
+  return {
+    id,
+    vendorId,
+    customerId,
+    name: null,
+    repositories: ['acme/app'],
+    planId: null,
+    tags: ['1.*'],
+    validFrom: t0,
+    validUntil: later(3600),
+    status: 'active',
+    createdAt: t0,
+    updatedAt: t0,
+  };
+}
+
+/**
+ * The behaviour every store must show. Each backend's test file calls this
+ * with a factory for an empty, migrated store.
+ */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await open();
+      await store.insertVendor(vendor('ven_a', 'acme'));
+      await store.insertVendor(vendor('ven_b', 'beta'));
+    });
+    afterEach(async () => store.close());
+
+    it('round-trips every field of a token, without losing dates or nulls', async () => {
+      const t = token('vtok_aaaaaaaaaaaaaaaa', 'ven_a', { expiresAt: later(60), rateLimit: 5, scopes: ['admin:*:*', 'pull'] });
+      await store.insertToken(t);
+      expect(await store.findTokenForAuth(t.id)).toEqual(t);
+      const { secretHash: _hash, ...plain } = t;
+      expect(await store.getToken('ven_a', t.id)).toEqual(plain);
+    });
+
+    it("never shows one vendor another vendor's rows", async () => {
+      await store.insertCustomer(customer('cus_1', 'ven_a', 'globex'));
+      await store.insertToken(token('vtok_aaaaaaaaaaaaaaaa', 'ven_a'));
+      await store.insertLicense(license('lic_1', 'ven_a', 'cus_1'));
+      expect(await store.getCustomer('ven_b', 'cus_1')).toBeUndefined();
+      expect(await store.getCustomerByName('ven_b', 'globex')).toBeUndefined();
+      expect(await store.getToken('ven_b', 'vtok_aaaaaaaaaaaaaaaa')).toBeUndefined();
+      expect(await store.getLicense('ven_b', 'lic_1')).toBeUndefined();
+      expect(await store.listTokens('ven_b')).toEqual([]);
+      expect(await store.listCustomers('ven_b')).toEqual([]);
+      await store.setTokenStatus('ven_b', 'vtok_aaaaaaaaaaaaaaaa', 'revoked', t0);
+      expect((await store.getToken('ven_a', 'vtok_aaaaaaaaaaaaaaaa'))?.status).toBe('active');
+    });
+
+    it('rolls back every write of a failed transaction', async () => {
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.insertCustomer(customer('cus_1', 'ven_a', 'globex'));
+          await tx.insertToken(token('vtok_aaaaaaaaaaaaaaaa', 'ven_a'));
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect(await store.getCustomer('ven_a', 'cus_1')).toBeUndefined();
+      expect(await store.findTokenForAuth('vtok_aaaaaaaaaaaaaaaa')).toBeUndefined();
+    });
+
+    it('refuses a second live customer with the same name, but allows it after deletion', async () => {
+      await store.insertCustomer(customer('cus_1', 'ven_a', 'globex'));
+      await expect(store.insertCustomer(customer('cus_2', 'ven_a', 'globex'))).rejects.toThrow();
+      await store.insertCustomer(customer('cus_3', 'ven_b', 'globex'));
+      await store.updateCustomer({ ...customer('cus_1', 'ven_a', 'globex'), deletedAt: later(1) });
+      expect(await store.getCustomer('ven_a', 'cus_1')).toBeUndefined();
+      expect((await store.getCustomer('ven_a', 'cus_1', true))?.deletedAt).toEqual(later(1));
+      await store.insertCustomer(customer('cus_2', 'ven_a', 'globex'));
+      expect((await store.listCustomers('ven_a')).map((c) => c.id)).toEqual(['cus_2']);
+    });
+
+    it('filters tokens and licenses', async () => {
+      await store.insertCustomer(customer('cus_1', 'ven_a', 'globex'));
+      await store.insertToken(token('vtok_aaaaaaaaaaaaaaaa', 'ven_a'));
+      await store.insertToken(token('ctok_bbbbbbbbbbbbbbbb', 'ven_a', { type: 'customer', customerId: 'cus_1', scopes: ['pull'] }));
+      await store.setTokenStatus('ven_a', 'ctok_bbbbbbbbbbbbbbbb', 'disabled', later(1));
+      expect((await store.listTokens('ven_a', { type: 'customer' })).map((t) => t.id)).toEqual(['ctok_bbbbbbbbbbbbbbbb']);
+      expect((await store.listTokens('ven_a', { status: 'active' })).map((t) => t.id)).toEqual(['vtok_aaaaaaaaaaaaaaaa']);
+      expect((await store.listTokens('ven_a', { customerId: 'cus_1' })).map((t) => t.id)).toEqual(['ctok_bbbbbbbbbbbbbbbb']);
+      await store.insertLicense(license('lic_1', 'ven_a', 'cus_1'));
+      await store.insertLicense(license('lic_2', 'ven_a', 'cus_1'));
+      await store.setLicenseStatus('ven_a', 'lic_2', 'suspended', later(1));
+      expect((await store.listLicenses('ven_a', { status: 'suspended' })).map((l) => l.id)).toEqual(['lic_2']);
+      expect(await store.getLicense('ven_a', 'lic_1')).toEqual(license('lic_1', 'ven_a', 'cus_1'));
+    });
+
+    it('keeps the newest last-used observation whatever order batches arrive in', async () => {
+      await store.insertToken(token('vtok_aaaaaaaaaaaaaaaa', 'ven_a'));
+      await store.recordLastUsed([{ tokenId: 'vtok_aaaaaaaaaaaaaaaa', at: later(10), ip: '10.0.0.2' }]);
+      await store.recordLastUsed([{ tokenId: 'vtok_aaaaaaaaaaaaaaaa', at: later(5), ip: '10.0.0.1' }]);
+      const t = await store.getToken('ven_a', 'vtok_aaaaaaaaaaaaaaaa');
+      expect(t?.lastUsedAt).toEqual(later(10));
+      expect(t?.lastUsedIp).toBe('10.0.0.2');
+    });
+
+    it('lists audit events of one vendor in time order, since a time', async () => {
+      for (const [i, v] of [
+        [1, 'ven_a'],
+        [2, 'ven_b'],
+        [3, 'ven_a'],
+      ] as const) {
+        await store.insertAudit({
+          id: `evt_${i}`,
+          vendorId: v,
+          at: later(i),
+          actor: 'test',
+          source: 'test',
+          action: 'token.create',
+          objectType: 'token',
+          objectId: `t${i}`,
+          detail: { i },
+        });
+      }
+      expect((await store.listAudit('ven_a')).map((e) => e.id)).toEqual(['evt_1', 'evt_3']);
+      expect((await store.listAudit('ven_a', { since: later(2) })).map((e) => e.detail)).toEqual([{ i: 3 }]);
+      expect((await store.listAudit('ven_a', { limit: 1 })).map((e) => e.id)).toEqual(['evt_1']);
+    });
+  });
+}
