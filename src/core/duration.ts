@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { quote } from './text.js';
 
 /**
  * Human durations such as `30d`, `2w3d`, `1y6M`. Years and months are kept
@@ -41,10 +42,6 @@ const MAX_SECONDS_APPROX = MAX_YEARS * 365.25 * 86_400;
 
 const EXPECTED = 'expected a number followed by a unit (s m h d w M y), like 30d or 2w3d';
 const PART_RE = /^(\d+)([a-zA-Z]?)/;
-
-function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
-}
 
 export function zeroDuration(): Duration {
   return { years: 0, months: 0, weeks: 0, days: 0, hours: 0, minutes: 0, seconds: 0 };

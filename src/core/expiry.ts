@@ -1,5 +1,6 @@
 import { invalid } from './errors.js';
 import { addDuration, daysInMonth, parseDuration } from './duration.js';
+import { quote } from './text.js';
 
 /**
  * Expiry input as people type it: a duration from now (`30d`), a calendar day
@@ -12,10 +13,6 @@ const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(
 const EXPECTED_DATE = 'expected YYYY-MM-DD (like 2026-12-31) or an RFC 3339 time with Z or an offset (like 2026-12-31T23:59:59Z)';
 const EXPECTED_EXPIRY =
   'expected a duration (like 30d or 2w3d), a date (like 2026-12-31), an RFC 3339 time (like 2026-12-31T23:59:59Z) or never';
-
-function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
-}
 
 /** Parses an absolute date or time; used for expiry and license validity bounds. */
 export function parseDate(input: string, field: string): Date {

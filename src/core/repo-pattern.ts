@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { quote } from './text.js';
 
 /**
  * OCI repository names and the glob patterns licenses and plans use to name
@@ -9,10 +10,6 @@ const COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 255;
 const PATTERN_CHAR_RE = /^[a-z0-9._*-]*$/;
 const CACHE_LIMIT = 1000;
-
-function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
-}
 
 /** Why a name is not a valid repository name, or null when it is. */
 function repositoryNameProblem(name: string): string | null {

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { invalid } from './errors.js';
+import { quote } from './text.js';
 
 /**
  * Tag patterns on licenses: globs over tag characters (`1.*`, `v2.?`) or
@@ -13,10 +14,6 @@ const MAX_PATTERN_LENGTH = 256;
 const CACHE_LIMIT = 1000;
 // Prereleases count as inside a range: 1.5.0-rc.1 is within >=1.2.0 <2.0.0.
 const RANGE_OPTIONS = { includePrerelease: true } as const;
-
-function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
-}
 
 export function isValidTag(tag: string): boolean {
   return typeof tag === 'string' && TAG_RE.test(tag);

@@ -24,3 +24,8 @@ export function splitList(value: string | readonly string[] | undefined): string
   const parts = typeof value === 'string' ? [value] : value;
   return parts.flatMap((p) => p.split(/[\s,]+/)).filter((p) => p !== '');
 }
+
+/** User input inside an error message: quoted, and cut short so a huge value cannot flood a log line. */
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
+}

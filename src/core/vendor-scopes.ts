@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { quote } from './text.js';
 
 /**
  * Scopes on vendor tokens: registry access (`pull`, `push`) and admin API
@@ -27,10 +28,6 @@ export const CUSTOMER_SCOPES: readonly Scope[] = ['pull'];
 
 const ACCESS_LEVELS = ['read', 'write', '*'] as const;
 const VALID_FORMS = `pull, push or admin:<area>:<read|write|*> with area one of ${ADMIN_AREAS.join(', ')} or *`;
-
-function quote(s: string): string {
-  return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
-}
 
 function isAdminArea(s: string): boolean {
   return s === '*' || (ADMIN_AREAS as readonly string[]).includes(s);

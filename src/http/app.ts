@@ -17,7 +17,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
-    maxParamLength: 512,
+    routerOptions: { maxParamLength: 512 },
     // The public URL comes from config; client addresses are the socket's unless a proxy is configured later.
     trustProxy: false,
     requestIdHeader: false,
