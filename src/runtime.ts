@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { invalid } from './core/errors.js';
 import type { Vendor } from './core/model.js';
@@ -50,6 +50,11 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
     throw invalid(`no Portcullis instance in ${dataDir}: run \`portcullis serve\` (or \`portcullis init\`) there first, or pass --data-dir`, 'data_dir');
   }
   ensureDataDir(dataDir);
+  const dbFile = join(dataDir, 'portcullis.db');
+  if (!existsSync(join(dataDir, PEPPER_FILE)) && config.store.url.trim() === '' && existsSync(dbFile) && statSync(dbFile).size > 0) {
+    // A new pepper would silently invalidate every token in the database.
+    throw invalid(`${join(dataDir, PEPPER_FILE)} is missing but ${dbFile} holds data: restore the pepper from your backup; without it no existing token can be checked`, 'data_dir');
+  }
   const pepper = options.initialize ? loadOrCreatePepper(dataDir, random) : loadPepper(dataDir)!;
   const now = options.now ?? (() => new Date());
   let signingKeys = listSigningKeys(dataDir);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PortcullisError } from '../core/errors.js';
 import { registerAuditCommand } from './commands/audit.js';
@@ -19,9 +20,10 @@ export function buildProgram(): Command {
     .option('--config <path>', 'portcullis.toml to read (env PORTCULLIS_CONFIG)')
     .option('--data-dir <dir>', 'data directory (env PORTCULLIS_DATA_DIR, default ./data)')
     .option('--vendor <vendor>', 'act for this vendor (id or name) instead of the operator vendor')
+    .version(version(), '-V, --version')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeErr: () => {} });
+    .configureOutput({ writeErr: helpOnly });
   registerServeCommands(program);
   registerTokenCommands(program);
   registerCustomerCommands(program);
@@ -29,8 +31,21 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerVendorCommands(program);
   registerAuditCommand(program);
-  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: () => {} });
+  for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: helpOnly });
   return program;
+}
+
+/**
+ * Commander writes help (for a bare `portcullis` or `portcullis token`) and its
+ * own error lines to stderr; help passes, errors are reported once by main().
+ */
+function helpOnly(text: string): void {
+  if (!text.startsWith('error:')) process.stderr.write(text);
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function allCommands(cmd: Command): Command[] {
@@ -44,7 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // A bare group (`portcullis token`) printed its help; that is a usage error.
+      if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') return EXIT_USAGE;
       process.stderr.write(`portcullis: ${err.message.replace(/^error: /, '')}\n`);
       return EXIT_USAGE;
     }

@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import { PortcullisError } from '../core/errors.js';
+import { validateRepoPattern } from '../core/repo-pattern.js';
+
+function repoPattern(value: string, ctx: z.core.$RefinementCtx<string>): void {
+  try {
+    validateRepoPattern(value);
+  } catch (err) {
+    if (!(err instanceof PortcullisError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+}
 
 /**
  * The one configuration schema. Every key is documented in
@@ -41,9 +52,13 @@ export const logSchema = z
 export const bootstrapSchema = z
   .object({
     /** Name of the operator vendor created on first start. */
-    vendor: z.string().min(1).max(100).default('operator'),
+    vendor: z
+      .string()
+      .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'lower case letters, digits and . _ - (like a repository namespace)')
+      .max(100)
+      .default('operator'),
     /** Repository patterns the operator vendor owns. */
-    namespaces: z.array(z.string()).min(1).default(['**']),
+    namespaces: z.array(z.string().superRefine(repoPattern)).min(1).default(['**']),
   })
   .strict();
 

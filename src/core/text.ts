@@ -18,12 +18,17 @@ export function optionalName(value: unknown, field: string, max = 200): string |
   return validateName(value, field, max);
 }
 
-/** Accepts a list or comma/space separated text; drops empty entries. */
-export function splitList(value: string | readonly string[] | undefined): string[] {
+/**
+ * Accepts a list or separated text; trims and drops empty entries. Tag patterns
+ * split on commas only, because a semver range holds spaces (`>=1.2 <2`).
+ */
+export function splitList(value: string | readonly string[] | undefined, separator: RegExp = /[\s,]+/): string[] {
   if (value === undefined) return [];
   const parts = typeof value === 'string' ? [value] : value;
-  return parts.flatMap((p) => p.split(/[\s,]+/)).filter((p) => p !== '');
+  return parts.flatMap((p) => p.split(separator)).map((p) => p.trim()).filter((p) => p !== '');
 }
+
+export const COMMAS = /,/;
 
 /** User input inside an error message: quoted, and cut short so a huge value cannot flood a log line. */
 export function quote(s: string): string {

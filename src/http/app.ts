@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { PortcullisError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
-import { ERROR_CATALOGUE, ociError, problem } from './error-catalogue.js';
+import { ERROR_CATALOGUE, isRegistryPath, ociError, problem } from './error-catalogue.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerV2Routes } from './routes/v2.js';
 
@@ -25,7 +25,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
 
   app.setErrorHandler((err: FastifyError | PortcullisError, request, reply) => {
-    const isV2 = request.url.startsWith('/v2');
+    const isV2 = isRegistryPath(request.url);
     if (err instanceof PortcullisError) {
       const entry = ERROR_CATALOGUE[err.code];
       if (isV2) return reply.code(entry.status).send(ociError(entry.oci, err.message));
@@ -40,7 +40,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
 
   app.setNotFoundHandler((request, reply) => {
-    if (request.url.startsWith('/v2')) return reply.code(404).send(ociError('NAME_UNKNOWN', 'repository name not known to registry'));
+    if (isRegistryPath(request.url)) return reply.code(404).send(ociError('NAME_UNKNOWN', 'repository name not known to registry'));
     return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
 

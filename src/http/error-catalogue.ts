@@ -10,6 +10,11 @@ export const ERROR_CATALOGUE: Record<ErrorCode, { status: number; title: string;
   unavailable: { status: 503, title: 'Service unavailable', oci: 'UNAVAILABLE' },
 };
 
+/** /v2 and everything below it, but not /v2foo: those speak the OCI error envelope. */
+export function isRegistryPath(url: string): boolean {
+  return /^\/v2(?:[/?]|$)/.test(url);
+}
+
 /** The same words for every bad credential, so a response never tells whether a token exists. */
 export const BAD_CREDENTIALS_MESSAGE = 'authentication required: missing or invalid credentials';
 

@@ -10,9 +10,13 @@ export interface CustomerInput {
   contact?: string | null;
 }
 
-/** Looks a customer up by id (`cus_…`) or by its unique name within the vendor. */
-export async function resolveCustomer(store: Store, vendorId: string, ref: string): Promise<Customer> {
-  const found = ref.startsWith('cus_') ? await store.getCustomer(vendorId, ref) : await store.getCustomerByName(vendorId, ref);
+/**
+ * Looks a customer up by id (`cus_…`) or by its unique name within the vendor.
+ * includeDeleted lets list filters still find a deleted customer by id, so its
+ * revoked tokens and licenses stay reachable.
+ */
+export async function resolveCustomer(store: Store, vendorId: string, ref: string, includeDeleted = false): Promise<Customer> {
+  const found = ref.startsWith('cus_') ? await store.getCustomer(vendorId, ref, includeDeleted) : await store.getCustomerByName(vendorId, ref);
   if (!found) throw notFound(`customer ${ref} not found`);
   return found;
 }

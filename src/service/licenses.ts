@@ -5,7 +5,7 @@ import { newId } from '../core/ids.js';
 import type { License, LicenseStatus } from '../core/model.js';
 import { nextLicenseStatus, type LicenseAction } from '../core/status.js';
 import { validateTagPattern } from '../core/tag-pattern.js';
-import { optionalName, splitList } from '../core/text.js';
+import { COMMAS, optionalName, splitList } from '../core/text.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
 import { resolveCustomer } from './customers.js';
 import { parseRepositoryPatterns, resolvePlan } from './plans.js';
@@ -26,7 +26,7 @@ const ABSOLUTE = /^\d{4}-\d{2}-\d{2}/;
 
 export function parseValidUntil(input: string | undefined, from: Date): Date | null {
   const text = (input ?? '').trim();
-  if (text === '' || text === 'never') return null;
+  if (text === '' || text.toLowerCase() === 'never') return null;
   if (ABSOLUTE.test(text)) return parseDate(text, 'valid_until');
   const d = parseDuration(text);
   return d === null ? null : addDuration(from, d);
@@ -35,7 +35,7 @@ export function parseValidUntil(input: string | undefined, from: Date): Date | n
 export async function createLicense(deps: ServiceDeps, caller: Caller, input: LicenseInput): Promise<License> {
   const now = deps.now();
   const repositories = parseRepositoryPatterns(input.repositories);
-  const tags = [...new Set(splitList(input.tags).map((t) => validateTagPattern(t, 'tags')))];
+  const tags = [...new Set(splitList(input.tags, COMMAS).map((t) => validateTagPattern(t, 'tags')))];
   const validFrom = input.validFrom?.trim() ? parseDate(input.validFrom, 'valid_from') : now;
   const validUntil = parseValidUntil(input.validUntil, validFrom);
   if (validUntil && validUntil.getTime() <= validFrom.getTime()) {
@@ -89,7 +89,7 @@ export async function getLicense(deps: ServiceDeps, caller: Caller, id: string):
 }
 
 export async function listLicenses(deps: ServiceDeps, caller: Caller, filter: { customer?: string; status?: LicenseStatus } = {}): Promise<License[]> {
-  const customerId = filter.customer ? (await resolveCustomer(deps.store, caller.vendorId, filter.customer)).id : undefined;
+  const customerId = filter.customer ? (await resolveCustomer(deps.store, caller.vendorId, filter.customer, true)).id : undefined;
   return deps.store.listLicenses(caller.vendorId, { customerId, status: filter.status });
 }
 

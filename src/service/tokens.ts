@@ -121,7 +121,7 @@ export async function listTokens(deps: ServiceDeps, caller: Caller, filter: Toke
   if (state !== undefined && !TOKEN_STATES.includes(state)) {
     throw invalid(`unknown token status "${filter.status}": expected ${TOKEN_STATES.join(', ')}`, 'status');
   }
-  const customerId = filter.customer ? (await resolveCustomer(deps.store, caller.vendorId, filter.customer)).id : undefined;
+  const customerId = filter.customer ? (await resolveCustomer(deps.store, caller.vendorId, filter.customer, true)).id : undefined;
   const storeStatus = state === 'expired' ? 'active' : state;
   const tokens = await deps.store.listTokens(caller.vendorId, { type, customerId, status: storeStatus });
   if (state === undefined) return tokens;

@@ -19,7 +19,7 @@ export async function resolveVendor(deps: ServiceDeps, ref: string): Promise<Ven
   return vendor;
 }
 
-async function requireOperator(deps: ServiceDeps, caller: Caller): Promise<void> {
+export async function requireOperator(deps: ServiceDeps, caller: Caller): Promise<void> {
   const vendor = await deps.store.getVendor(caller.vendorId);
   if (!vendor?.isOperator) throw new PortcullisError('denied', 'only the operator vendor manages vendors');
 }

@@ -267,7 +267,9 @@ export class KyselyStore implements Store {
     let q = this.db.selectFrom('audit_events').selectAll().where('vendor_id', '=', vendorId);
     if (filter.since) q = q.where('at', '>=', iso(filter.since));
     if (filter.objectId !== undefined) q = q.where('object_id', '=', filter.objectId);
-    const rows = await q.orderBy('at').orderBy('id').limit(filter.limit ?? 1000).execute();
+    const direction = filter.newest ? 'desc' : 'asc';
+    const rows = await q.orderBy('at', direction).orderBy('id', direction).limit(filter.limit ?? 1000).execute();
+    if (filter.newest) rows.reverse();
     return rows.map(toAudit);
   }
 }

@@ -22,6 +22,8 @@ export interface AuditFilter {
   since?: Date;
   objectId?: string;
   limit?: number;
+  /** With a limit: the latest events (still listed oldest first) instead of the earliest. */
+  newest?: boolean;
 }
 
 export interface LastUsed {

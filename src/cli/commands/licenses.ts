@@ -63,7 +63,7 @@ export function registerLicenseCommands(program: Command): void {
         print(
           table(
             ['id', 'customer', 'repositories', 'plan', 'tags', 'valid until', 'status'],
-            list.map((l) => [l.id, l.customerId, l.repositories, l.planId, l.tags, l.validUntil ?? 'no end', l.status]),
+            list.map((l) => [l.id, l.customerId, l.repositories, l.planId, l.tags.length ? l.tags : ['(all)'], l.validUntil ?? 'no end', l.status]),
           ),
         );
       });

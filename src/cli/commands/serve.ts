@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { looseSecretFiles } from '../../auth/instance-secrets.js';
 import { publicUrl } from '../../config/load.js';
-import type { Config } from '../../config/schema.js';
 import { invalid } from '../../core/errors.js';
 import { fullToken } from '../../core/token-format.js';
 import { buildApp, REDACTED_PATHS } from '../../http/app.js';
 import { openRuntime } from '../../runtime.js';
 import type { CreatedToken } from '../../service/tokens.js';
+import { presentCreatedToken } from '../../present.js';
+import { json } from '../output.js';
 import { configFrom, print } from '../context.js';
 
 function parsePort(value: string | undefined): number | undefined {
@@ -18,7 +19,7 @@ function parsePort(value: string | undefined): number | undefined {
 }
 
 /** The bootstrap secret goes to the terminal once, never through the logger. */
-function bootstrapBanner(created: CreatedToken, config: Readonly<Config>): string {
+function bootstrapBanner(created: CreatedToken, url: string): string {
   const user = created.token.id;
   return [
     '',
@@ -30,24 +31,26 @@ function bootstrapBanner(created: CreatedToken, config: Readonly<Config>): strin
     `  token:    ${fullToken(user, created.secret)}`,
     `  scopes:   ${created.token.scopes.join(',')}`,
     '',
-    `  docker login ${new URL(publicUrl(config)).host} -u ${user}   # password: the secret`,
+    `  docker login ${new URL(url).host} -u ${user}   # password: the secret`,
     '',
     '',
   ].join('\n');
 }
 
-export async function initInstance(cmd: Command): Promise<void> {
+async function initInstance(cmd: Command, asJson: boolean): Promise<void> {
   const config = configFrom(cmd);
   const { runtime, created } = await openRuntime(config, { initialize: true });
   await runtime.close();
-  print(created ? bootstrapBanner(created, config) : `Portcullis instance in ${config.data_dir} is already initialised.\n`);
+  if (asJson) return print(json({ initialized: created !== undefined, data_dir: config.data_dir, bootstrap: created ? presentCreatedToken(created, new Date()) : null }));
+  print(created ? bootstrapBanner(created, publicUrl(config)) : `Portcullis instance in ${config.data_dir} is already initialised.\n`);
 }
 
 export function registerServeCommands(program: Command): void {
   program
     .command('init')
     .description('initialise the data dir (operator vendor, keys, bootstrap token) without serving')
-    .action(async (_opts, cmd: Command) => initInstance(cmd));
+    .option('--json', 'print JSON')
+    .action(async (opts, cmd: Command) => initInstance(cmd, Boolean(opts.json)));
 
   program
     .command('serve')
@@ -61,7 +64,6 @@ export function registerServeCommands(program: Command): void {
         initialize: true,
         onBackgroundError: (err) => logger.error({ err }, 'writing last-used times failed; will retry'),
       });
-      if (created) print(bootstrapBanner(created, config));
       for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
       const app = await buildApp(runtime, { logger });
       runtime.lastUsed.start(config.tokens.last_used_flush_ms);
@@ -79,11 +81,15 @@ export function registerServeCommands(program: Command): void {
       try {
         await app.listen({ host: config.server.host, port: config.server.port });
       } catch (err) {
+        // The bootstrap secret exists only in memory now: show it even though serving failed.
+        if (created) print(bootstrapBanner(created, publicUrl(config)));
         await runtime.close();
         throw invalid(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'server.port');
       }
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
-      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: publicUrl(config) }, 'portcullis listening');
+      const url = publicUrl({ ...config, server: { ...config.server, port } });
+      if (created) print(bootstrapBanner(created, url));
+      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: url }, 'portcullis listening');
     });
 }

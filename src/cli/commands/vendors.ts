@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { presentVendor } from '../../present.js';
-import { createVendor, resolveVendor } from '../../service/vendors.js';
+import { createVendor, requireOperator, resolveVendor } from '../../service/vendors.js';
 import { details, json, table } from '../output.js';
 import { print, withLocal } from '../context.js';
 import type { Vendor } from '../../core/model.js';
@@ -33,7 +33,8 @@ export function registerVendorCommands(program: Command): void {
     .command('list')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt) => {
+      await withLocal(cmd, async (rt, caller) => {
+        await requireOperator(rt, caller);
         const list = await rt.store.listVendors();
         if (opts.json) return print(json(list.map(presentVendor)));
         print(table(['id', 'name', 'namespaces', 'operator'], list.map((v) => [v.id, v.name, v.namespaces, v.isOperator ? 'yes' : ''])));
@@ -44,7 +45,8 @@ export function registerVendorCommands(program: Command): void {
     .command('show <vendor>')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt) => {
+      await withLocal(cmd, async (rt, caller) => {
+        await requireOperator(rt, caller);
         const v = await resolveVendor(rt, ref);
         print(opts.json ? json(presentVendor(v)) : vendorDetails(v));
       });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseBasicAuthorization } from '../../core/basic-auth.js';
 import type { Token } from '../../core/model.js';
 import type { Runtime } from '../../runtime.js';
-import { BAD_CREDENTIALS_MESSAGE, ociError } from '../error-catalogue.js';
+import { BAD_CREDENTIALS_MESSAGE, isRegistryPath, ociError } from '../error-catalogue.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,7 +26,7 @@ function challenge(reply: FastifyReply): FastifyReply {
  */
 export function registerV2Routes(app: FastifyInstance, runtime: Runtime): void {
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/v2')) return;
+    if (!isRegistryPath(request.url)) return;
     const basic = parseBasicAuthorization(request.headers.authorization);
     if (!basic) return challenge(reply);
     const result = await runtime.authenticator.check(basic.user, basic.password, request.ip, runtime.now());
