@@ -67,6 +67,8 @@ describe('loadConfig', () => {
     ['env not a number', { env: { PORTCULLIS_SERVER_PORT: 'abc' } }, /PORTCULLIS_SERVER_PORT: expected a number/],
     ['env out of range', { env: { PORTCULLIS_TOKENS_DEFAULT_RATE_LIMIT: '0' } }, /"tokens\.default_rate_limit" \(from PORTCULLIS_TOKENS_DEFAULT_RATE_LIMIT\)/],
     ['missing file', { path: '/nonexistent/portcullis.toml' }, /cannot be read: ENOENT/],
+    ['bad bootstrap vendor', { toml: '[bootstrap]\nvendor = "Acme Corp"\n' }, /"bootstrap\.vendor".*lower case/],
+    ['bad bootstrap namespace', { toml: '[bootstrap]\nnamespaces = ["Acme/**"]\n' }, /"bootstrap\.namespaces\.0".*lower case/],
   ])('stops on %s, naming the key', (_name, input: { toml?: string; env?: Record<string, string>; path?: string }, message) => {
     const configPath = input.path ?? (input.toml !== undefined ? file('bad.toml', input.toml) : undefined);
     expect(() => loadConfig({ configPath, cwd: dir, env: input.env ?? {} })).toThrow(message);

@@ -134,6 +134,12 @@ describe('/v2/ credential check', () => {
     expect(stored?.lastUsedIp).toBe('127.0.0.1');
   });
 
+  it('treats /v2foo as an ordinary unknown route, not the registry', async () => {
+    const res = await app.inject({ url: '/v2foo' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('answers /healthz and unknown routes with problem+json', async () => {
     expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const res = await app.inject({ url: '/nope' });

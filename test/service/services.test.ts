@@ -120,6 +120,22 @@ describe('services', () => {
     await expect(deletePlan(rt, inst.caller, 'gold')).rejects.toThrow(/revoked/);
   });
 
+  it('takes semver ranges with spaces among comma-separated tag patterns', async () => {
+    await createCustomer(inst.runtime, inst.caller, { name: 'hooli' });
+    const l = await createLicense(inst.runtime, inst.caller, { customer: 'hooli', repositories: 'acme/app', tags: 'semver:>=1.2.0 <2.0.0, stable', validUntil: 'NEVER' });
+    expect(l.tags).toEqual(['semver:>=1.2.0 <2.0.0', 'stable']);
+    expect(l.validUntil).toBeNull();
+  });
+
+  it('lists the newest audit events when asked for the latest few', async () => {
+    for (const name of ['a', 'b', 'c']) {
+      inst.clock.now = new Date(inst.clock.now.getTime() + 1000);
+      await createCustomer(inst.runtime, inst.caller, { name });
+    }
+    const latest = await inst.runtime.store.listAudit(inst.caller.vendorId, { limit: 2, newest: true });
+    expect(latest.map((e) => e.detail.name)).toEqual(['b', 'c']);
+  });
+
   it('lets only the operator create vendors, and keeps tenants apart', async () => {
     const rt = inst.runtime;
     const beta = await createVendor(rt, inst.caller, { name: 'beta' });
