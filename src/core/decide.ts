@@ -1,0 +1,185 @@
+import type { Customer, License, Plan, Token, Vendor } from './model.js';
+import type { RequestedScope } from './registry-scope.js';
+import { matchesAnyRepoPattern } from './repo-pattern.js';
+import { describeTagPatterns, isValidTag, matchesAnyTagPattern } from './tag-pattern.js';
+import { quote } from './text.js';
+import { hasScope } from './vendor-scopes.js';
+
+/**
+ * The one place authorization rules live. Pure: `now` is passed in, and
+ * anything unexpected (a malformed stored pattern, a missing plan) denies.
+ */
+
+export interface LicenseGrant {
+  license: License;
+  plan: Plan | null;
+}
+
+export type Principal =
+  | { kind: 'vendor'; token: Token; vendor: Vendor }
+  | { kind: 'customer'; token: Token; vendor: Vendor; customer: Customer; grants: LicenseGrant[] };
+
+export type RegistryAction = 'pull' | 'push' | 'delete';
+
+export interface LicenseCheck {
+  licenseId: string;
+  planId: string | null;
+  outcome: 'allows' | 'repository' | 'status' | 'not_started' | 'ended' | 'tag' | 'action';
+  reason: string;
+}
+
+export type Decision =
+  | { allow: true; licenseId?: string; checks: LicenseCheck[] }
+  | { allow: false; reason: string; checks: LicenseCheck[] };
+
+const REGISTRY_ACTIONS: readonly RegistryAction[] = ['pull', 'push', 'delete'];
+
+/** Most specific first: the deny reason comes from the grant that came closest to allowing. */
+const DENY_PREFERENCE: readonly LicenseCheck['outcome'][] = ['tag', 'ended', 'not_started', 'status', 'action'];
+
+function deny(reason: string, checks: LicenseCheck[] = []): Decision {
+  return { allow: false, reason, checks };
+}
+
+function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** A stored pattern that no longer compiles covers nothing. */
+function safeRepoMatch(patterns: readonly string[], repository: string): boolean {
+  try {
+    return matchesAnyRepoPattern(patterns, repository);
+  } catch {
+    return false;
+  }
+}
+
+function safeTagMatch(patterns: readonly string[], tag: string): boolean {
+  try {
+    return matchesAnyTagPattern(patterns, tag);
+  } catch {
+    return false;
+  }
+}
+
+function tokenUsable(p: Principal, now: Date): boolean {
+  const t = p.token;
+  if (t.status !== 'active') return false;
+  if (t.expiresAt !== null && !(now.getTime() < t.expiresAt.getTime())) return false;
+  // Fail closed on an inconsistent principal: the token must belong to it.
+  if (t.type !== p.kind || t.vendorId !== p.vendor.id) return false;
+  if (p.kind === 'customer' && (t.customerId !== p.customer.id || p.customer.deletedAt !== null)) return false;
+  return true;
+}
+
+function outsideNamespaces(repository: string, vendor: Vendor): string {
+  return `${repository} is outside the namespaces of vendor ${vendor.name}`;
+}
+
+function checkGrant(
+  grant: LicenseGrant,
+  p: Extract<Principal, { kind: 'customer' }>,
+  action: RegistryAction,
+  repository: string,
+  tag: string | undefined,
+  now: Date,
+): LicenseCheck {
+  const { license } = grant;
+  const planId = license.planId;
+  const check = (outcome: LicenseCheck['outcome'], reason: string): LicenseCheck => ({
+    licenseId: license.id,
+    planId,
+    outcome,
+    reason,
+  });
+
+  if (license.customerId !== p.customer.id || license.vendorId !== p.vendor.id) {
+    return check('repository', `license ${license.id} belongs to another customer`);
+  }
+  // A plan that was not loaded, or is not the license's plan, grants nothing.
+  const plan = planId !== null && grant.plan !== null && grant.plan.id === planId ? grant.plan : null;
+  if (planId !== null && plan === null) {
+    return check('repository', `plan ${planId} of license ${license.id} is missing`);
+  }
+  const repositories = license.repositories.length > 0 ? license.repositories : (plan?.repositories ?? []);
+  if (!safeRepoMatch(repositories, repository)) {
+    return check('repository', `license ${license.id} does not cover ${repository}`);
+  }
+  if (plan !== null && !plan.actions.includes(action)) {
+    return check('action', `plan ${plan.name} of license ${license.id} does not allow ${action}`);
+  }
+  if (license.status !== 'active') {
+    return check('status', `license ${license.id} for ${repository} is ${license.status}`);
+  }
+  if (now.getTime() < license.validFrom.getTime()) {
+    return check('not_started', `license for ${repository} starts ${day(license.validFrom)}`);
+  }
+  if (license.validUntil !== null && !(now.getTime() < license.validUntil.getTime())) {
+    return check('ended', `license for ${repository} ended ${day(license.validUntil)}`);
+  }
+  if (tag !== undefined) {
+    if (!isValidTag(tag)) return check('tag', `tag ${quote(tag)} is not a valid tag`);
+    if (!safeTagMatch(license.tags, tag)) {
+      return check('tag', `tag ${tag} is outside ${describeTagPatterns(license.tags)}`);
+    }
+  }
+  return check('allows', `license ${license.id} allows ${action} of ${repository}${tag === undefined ? '' : `:${tag}`}`);
+}
+
+export function decide(
+  p: Principal,
+  action: RegistryAction,
+  repository: string,
+  reference: { tag?: string } | undefined,
+  now: Date,
+): Decision {
+  if (!REGISTRY_ACTIONS.includes(action)) return deny(`unknown action ${quote(String(action))}`);
+  if (!tokenUsable(p, now)) return deny('token is not active');
+
+  if (p.kind === 'vendor') {
+    if (!safeRepoMatch(p.vendor.namespaces, repository)) return deny(outsideNamespaces(repository, p.vendor));
+    const needed = action === 'pull' ? 'pull' : 'push';
+    if (!hasScope(p.token.scopes, needed)) return deny(`token lacks the ${needed} scope`);
+    return { allow: true, checks: [] };
+  }
+
+  if (action !== 'pull') return deny('customer tokens are pull-only');
+  if (!safeRepoMatch(p.vendor.namespaces, repository)) return deny(outsideNamespaces(repository, p.vendor));
+
+  const tag = reference?.tag;
+  const checks = p.grants.map((g) => checkGrant(g, p, action, repository, tag, now));
+  const allowed = checks.find((c) => c.outcome === 'allows');
+  if (allowed) return { allow: true, licenseId: allowed.licenseId, checks };
+  for (const outcome of DENY_PREFERENCE) {
+    const closest = checks.find((c) => c.outcome === outcome);
+    if (closest) return deny(closest.reason, checks);
+  }
+  return deny(`no active license covers ${repository}`, checks);
+}
+
+/**
+ * The subset of a requested scope's actions that `decide` allows, for the
+ * `access` claim of a registry token. `*` on a repository stands for pull,
+ * push and delete; `registry:catalog:*` is only for the operator's vendor
+ * tokens with pull. Never throws: what is not allowed is left out.
+ */
+export function grantedActions(p: Principal, requested: RequestedScope, now: Date): string[] {
+  if (requested.type === 'registry') {
+    const ok =
+      requested.name === 'catalog' &&
+      requested.actions.includes('*') &&
+      p.kind === 'vendor' &&
+      tokenUsable(p, now) &&
+      p.vendor.isOperator &&
+      hasScope(p.token.scopes, 'pull');
+    return ok ? ['*'] : [];
+  }
+  if (requested.type !== 'repository') return [];
+
+  const wanted: RegistryAction[] = [];
+  for (const a of requested.actions) {
+    const expanded = a === '*' ? REGISTRY_ACTIONS : REGISTRY_ACTIONS.filter((r) => r === a);
+    for (const r of expanded) if (!wanted.includes(r)) wanted.push(r);
+  }
+  return wanted.filter((a) => decide(p, a, requested.name, undefined, now).allow);
+}
