@@ -71,5 +71,5 @@ export function presentVendor(v: Vendor) {
 }
 
 export function presentAudit(e: AuditEvent) {
-  return { id: e.id, at: t(e.at), actor: e.actor, source: e.source, action: e.action, object_type: e.objectType, object_id: e.objectId, detail: e.detail };
+  return { id: e.id, at: e.at.toISOString(), actor: e.actor, source: e.source, action: e.action, object_type: e.objectType, object_id: e.objectId, detail: e.detail };
 }

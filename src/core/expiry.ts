@@ -41,25 +41,36 @@ export function parseDate(input: string, field: string): Date {
   return new Date(date.getTime() - offsetMs);
 }
 
+/** Input that starts like a calendar date is parsed as one, never as a duration. */
+export function looksLikeDate(input: string): boolean {
+  return /^\d{4}-/.test(input.trim());
+}
+
+/**
+ * Parses the end of something: a date or time, or a duration counted from
+ * `base`; empty, `0` or `never` mean no end (null). Token expiry counts from
+ * now, a license's end from its start.
+ */
+export function parseEnd(input: string, base: Date, field: string): Date | null {
+  const t = input.trim();
+  if (t === '' || t === '0' || t.toLowerCase() === 'never') return null;
+  if (looksLikeDate(t)) return parseDate(t, field);
+  if (/^[+-]?\d[\d\sa-zA-Z.,]*$/.test(t)) {
+    // Looks like a duration, so its more specific complaint is the useful one.
+    const d = parseDuration(t, field);
+    return d === null ? null : addDuration(base, d);
+  }
+  throw invalid(`bad expiry ${quote(t)}: ${EXPECTED_EXPIRY}`, field);
+}
+
 /**
  * Parses an expiry; null means the thing never expires. Anything that does
  * not end strictly after `now` is rejected so nobody creates a dead token.
  */
 export function parseExpiry(input: string, now: Date, field = 'expires'): Date | null {
+  const at = parseEnd(input, now, field);
+  if (at === null) return null;
   const t = input.trim();
-  if (t === '' || t === '0' || t.toLowerCase() === 'never') return null;
-
-  let at: Date;
-  if (/^\d{4}-/.test(t)) {
-    at = parseDate(t, field);
-  } else if (/^[+-]?\d[\d\sa-zA-Z.,]*$/.test(t)) {
-    // Looks like a duration, so its more specific complaint is the useful one.
-    const d = parseDuration(t, field);
-    if (d === null) return null;
-    at = addDuration(now, d);
-  } else {
-    throw invalid(`bad expiry ${quote(t)}: ${EXPECTED_EXPIRY}`, field);
-  }
   if (at.getTime() <= now.getTime()) {
     throw invalid(`expiry ${quote(t)} is in the past (now is ${now.toISOString()})`, field);
   }

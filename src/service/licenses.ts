@@ -1,6 +1,5 @@
-import { parseDuration, addDuration } from '../core/duration.js';
 import { invalid, notFound } from '../core/errors.js';
-import { parseDate } from '../core/expiry.js';
+import { parseDate, parseEnd } from '../core/expiry.js';
 import { newId } from '../core/ids.js';
 import type { License, LicenseStatus } from '../core/model.js';
 import { nextLicenseStatus, type LicenseAction } from '../core/status.js';
@@ -22,22 +21,12 @@ export interface LicenseInput {
   validUntil?: string;
 }
 
-const ABSOLUTE = /^\d{4}-\d{2}-\d{2}/;
-
-export function parseValidUntil(input: string | undefined, from: Date): Date | null {
-  const text = (input ?? '').trim();
-  if (text === '' || text.toLowerCase() === 'never') return null;
-  if (ABSOLUTE.test(text)) return parseDate(text, 'valid_until');
-  const d = parseDuration(text);
-  return d === null ? null : addDuration(from, d);
-}
-
 export async function createLicense(deps: ServiceDeps, caller: Caller, input: LicenseInput): Promise<License> {
   const now = deps.now();
   const repositories = parseRepositoryPatterns(input.repositories);
   const tags = [...new Set(splitList(input.tags, COMMAS).map((t) => validateTagPattern(t, 'tags')))];
   const validFrom = input.validFrom?.trim() ? parseDate(input.validFrom, 'valid_from') : now;
-  const validUntil = parseValidUntil(input.validUntil, validFrom);
+  const validUntil = parseEnd(input.validUntil ?? '', validFrom, 'valid_until');
   if (validUntil && validUntil.getTime() <= validFrom.getTime()) {
     throw invalid(`valid_until ${validUntil.toISOString()} must be after valid_from ${validFrom.toISOString()}`, 'valid_until');
   }

@@ -54,16 +54,15 @@ export async function createToken(deps: ServiceDeps, caller: Caller, input: Toke
   const now = deps.now();
   const type = parseTokenType(input.type);
   const name = validateName(input.name, 'name');
-  const expiresAt = parseExpiry(input.expires === 'never' ? '' : (input.expires ?? ''), now, 'expires');
+  const expiresAt = parseExpiry(input.expires ?? '', now, 'expires');
   const rateLimit = parseRateLimit(input.rateLimit);
+  const given = input.scopes === undefined ? [] : parseScopeList(input.scopes);
   let scopes: string[];
   if (type === 'vendor') {
     if (input.customer) throw invalid('vendor tokens belong to the vendor, not to a customer: drop --customer or use --type customer', 'customer');
-    const given = input.scopes === undefined ? [] : parseScopeList(input.scopes);
     scopes = given.length > 0 ? given : [...DEFAULT_VENDOR_SCOPES];
   } else {
     if (!input.customer) throw invalid('customer tokens need a customer (--customer ID or name)', 'customer');
-    const given = input.scopes === undefined ? [] : parseScopeList(input.scopes);
     if (given.some((s) => !CUSTOMER_SCOPES.includes(s))) throw invalid('customer tokens are pull-only: the only scope they take is pull', 'scopes');
     scopes = [...CUSTOMER_SCOPES];
   }

@@ -1,17 +1,9 @@
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { presentAudit } from '../../src/present.js';
 import { expectCliError, initDataDir, removeDataDir, runCliAsync, runCliJsonAsync, runOkAsync, type Banner } from '../helpers/cli.js';
 
-interface AuditJson {
-  id: string;
-  at: string;
-  actor: string;
-  source: string;
-  action: string;
-  object_type: string;
-  object_id: string;
-  detail: Record<string, unknown>;
-}
+type AuditJson = ReturnType<typeof presentAudit>;
 
 interface VendorJson {
   id: string;
