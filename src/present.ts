@@ -1,5 +1,6 @@
 import type { AuditEvent, Customer, License, Plan, Token, Vendor } from './core/model.js';
 import { fullToken } from './core/token-format.js';
+import type { Explanation } from './service/explain.js';
 import type { CreatedToken } from './service/tokens.js';
 import { tokenState } from './service/tokens.js';
 
@@ -72,4 +73,47 @@ export function presentVendor(v: Vendor) {
 
 export function presentAudit(e: AuditEvent) {
   return { id: e.id, at: e.at.toISOString(), actor: e.actor, source: e.source, action: e.action, object_type: e.objectType, object_id: e.objectId, detail: e.detail };
+}
+
+/** explain: each action's verdict, then every license of the customer with its check per action. */
+export function presentExplanation(e: Explanation) {
+  const p = e.principal;
+  const customer = p?.kind === 'customer' ? { id: p.customer.id, name: p.customer.name, deleted: p.customer.deletedAt !== null } : null;
+  const licenses =
+    p?.kind === 'customer'
+      ? p.grants.map(({ license, plan }) => ({
+          id: license.id,
+          name: license.name,
+          status: license.status,
+          plan: plan ? { id: plan.id, name: plan.name, repositories: plan.repositories, actions: plan.actions } : null,
+          repositories: license.repositories,
+          tags: license.tags,
+          valid_from: t(license.validFrom),
+          valid_until: t(license.validUntil),
+          checks: e.actions.flatMap(({ action, decision }) =>
+            decision.checks.filter((c) => c.licenseId === license.id).map((c) => ({ action, outcome: c.outcome, reason: c.reason })),
+          ),
+        }))
+      : [];
+  return {
+    at: t(e.at),
+    token: { username: e.token.id, type: e.token.type, status: e.token.status, state: tokenState(e.token, e.at), expires_at: t(e.token.expiresAt), scopes: e.token.scopes },
+    customer,
+    vendor: p ? { id: p.vendor.id, name: p.vendor.name, namespaces: p.vendor.namespaces } : null,
+    repository: e.scope.name,
+    tag: e.tag ?? null,
+    actions: e.actions.map(({ action, decision }) => ({
+      action,
+      allowed: decision.allow,
+      license_id: decision.allow ? (decision.licenseId ?? null) : null,
+      reason: decision.allow ? allowReason(e, decision.licenseId) : decision.reason,
+    })),
+    licenses,
+  };
+}
+
+function allowReason(e: Explanation, licenseId: string | undefined): string {
+  if (e.principal?.kind === 'vendor') return `vendor token inside the namespaces of ${e.principal.vendor.name} with the needed scope`;
+  const check = e.actions.flatMap((a) => a.decision.checks).find((c) => c.licenseId === licenseId && c.outcome === 'allows');
+  return check?.reason ?? 'allowed';
 }

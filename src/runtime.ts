@@ -4,15 +4,10 @@ import type { Config } from './config/schema.js';
 import { invalid } from './core/errors.js';
 import type { Vendor } from './core/model.js';
 import { Authenticator } from './auth/authenticate.js';
-import {
-  createSigningKey,
-  ensureDataDir,
-  listSigningKeys,
-  loadOrCreatePepper,
-  loadPepper,
-  PEPPER_FILE,
-  type SigningKey,
-} from './auth/instance-secrets.js';
+import { certifyKeys, hasCertificateAuthority } from './auth/certificates.js';
+import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './auth/instance-secrets.js';
+import { createSigningKey, KeyRing, listSigningKeys } from './auth/signing-keys.js';
+import { TokenServer, ttlSeconds } from './auth/token-server.js';
 import { LastUsedRecorder } from './auth/last-used.js';
 import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
@@ -24,7 +19,8 @@ import type { Store } from './store/store.js';
 /** Everything a running instance or a CLI command needs, built in one place. */
 export interface Runtime extends ServiceDeps {
   operator: Vendor;
-  signingKeys: SigningKey[];
+  keys: KeyRing;
+  tokenServer: TokenServer;
   lastUsed: LastUsedRecorder;
   authenticator: Authenticator;
   close(): Promise<void>;
@@ -57,11 +53,8 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
   }
   const pepper = options.initialize ? loadOrCreatePepper(dataDir, random) : loadPepper(dataDir)!;
   const now = options.now ?? (() => new Date());
-  let signingKeys = listSigningKeys(dataDir);
-  if (signingKeys.length === 0 && options.initialize) {
-    createSigningKey(dataDir, now());
-    signingKeys = listSigningKeys(dataDir);
-  }
+  if (options.initialize) await ensureSigningKey(config, now());
+  const keys = new KeyRing(dataDir, ttlSeconds(config.auth.access_token_ttl) ?? 300);
   const store = openStore(config);
   try {
     await store.migrate();
@@ -77,10 +70,12 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
     }
     const lastUsed = new LastUsedRecorder(store, options.onBackgroundError);
     const authenticator = new Authenticator({ store, pepper, lastUsed });
+    const tokenServer = new TokenServer({ store, authenticator, keys, config, pepper, random, now });
     const runtime: Runtime = {
       ...deps,
       operator,
-      signingKeys,
+      keys,
+      tokenServer,
       lastUsed,
       authenticator,
       async close() {
@@ -93,4 +88,17 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
     await store.close();
     throw err;
   }
+}
+
+/**
+ * First start creates a key of the configured algorithm; so does a change of
+ * `auth.algorithm`, which is a rotation like any other. Once the instance has
+ * a certificate authority, a new key is certified at once.
+ */
+async function ensureSigningKey(config: Readonly<Config>, now: Date): Promise<void> {
+  const keys = listSigningKeys(config.data_dir);
+  const current = keys[keys.length - 1];
+  if (current && current.alg === config.auth.algorithm) return;
+  const key = createSigningKey(config.data_dir, config.auth.algorithm, now);
+  if (hasCertificateAuthority(config.data_dir)) await certifyKeys(config.data_dir, [key], config.auth.issuer, now);
 }

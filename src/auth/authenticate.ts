@@ -1,6 +1,6 @@
 import { splitCredentials } from '../core/token-format.js';
 import type { Token } from '../core/model.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoredToken } from '../store/store.js';
 import type { LastUsedRecorder } from './last-used.js';
 import { hashSecret, verifySecret } from './secret-hash.js';
 
@@ -34,6 +34,20 @@ export class Authenticator {
     const secretOk = verifySecret(this.deps.pepper, creds.secret, stored?.secretHash ?? this.decoy);
     if (!stored) return { ok: false, reason: 'unknown' };
     if (!secretOk) return { ok: false, reason: 'bad_secret' };
+    return this.usable(stored, ip, now);
+  }
+
+  /**
+   * For a credential that already proved which token it stands for (a refresh
+   * token): the token must still exist, be active and unexpired.
+   */
+  async checkBound(tokenId: string, ip: string, now: Date): Promise<AuthResult> {
+    const stored = await this.deps.store.findTokenForAuth(tokenId);
+    if (!stored) return { ok: false, reason: 'unknown' };
+    return this.usable(stored, ip, now);
+  }
+
+  private usable(stored: StoredToken, ip: string, now: Date): AuthResult {
     if (stored.status === 'revoked') return { ok: false, reason: 'revoked' };
     if (stored.status === 'disabled') return { ok: false, reason: 'disabled' };
     if (stored.expiresAt && stored.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };

@@ -1,17 +1,9 @@
-import { generateKeyPairSync, createPrivateKey, type KeyObject } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Files in the data dir that hold instance secrets; always mode 0600. */
 export const PEPPER_FILE = 'pepper';
 export const KEYS_DIR = 'keys';
-
-export interface SigningKey {
-  /** File name without extension, sortable by creation time. */
-  name: string;
-  alg: 'ES256';
-  privateKey: KeyObject;
-}
 
 export function ensureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -56,32 +48,6 @@ export function loadOrCreatePepper(dataDir: string, random: (n: number) => Uint8
   return loadPepper(dataDir)!;
 }
 
-export function listSigningKeys(dataDir: string): SigningKey[] {
-  const dir = join(dataDir, KEYS_DIR);
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.pem')).sort();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return names.map((file) => ({
-    name: file.slice(0, -'.pem'.length),
-    alg: 'ES256' as const,
-    privateKey: createPrivateKey(readFileSync(join(dir, file), 'utf8')),
-  }));
-}
-
-/** A new ES256 (P-256) key; the newest key in the directory is the one that signs. */
-export function createSigningKey(dataDir: string, now: Date): SigningKey {
-  const dir = join(dataDir, KEYS_DIR);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const name = `es256-${now.toISOString().replace(/[-:.]/g, '').replace('T', '-')}`;
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  writeSecretFile(join(dir, `${name}.pem`), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  return { name, alg: 'ES256', privateKey };
-}
-
 /** Group- or world-readable secret files are a finding worth a warning at start. */
 export function looseSecretFiles(dataDir: string): string[] {
   const files = [join(dataDir, PEPPER_FILE), ...listKeyFiles(dataDir)];
@@ -94,9 +60,10 @@ export function looseSecretFiles(dataDir: string): string[] {
   });
 }
 
+/** Every file under keys/, including the certificate authority's folder. */
 function listKeyFiles(dataDir: string): string[] {
   try {
-    return readdirSync(join(dataDir, KEYS_DIR)).map((n) => join(dataDir, KEYS_DIR, n));
+    return readdirSync(join(dataDir, KEYS_DIR), { recursive: true, encoding: 'utf8' }).map((n) => join(dataDir, KEYS_DIR, n));
   } catch {
     return [];
   }

@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { PortcullisError } from '../core/errors.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCustomerCommands } from './commands/customers.js';
+import { registerExplainCommand } from './commands/explain.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLicenseCommands } from './commands/licenses.js';
 import { registerPlanCommands } from './commands/plans.js';
 import { registerServeCommands } from './commands/serve.js';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerVendorCommands(program);
   registerAuditCommand(program);
+  registerExplainCommand(program);
+  registerKeyCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: helpOnly });
   return program;
 }

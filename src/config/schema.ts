@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PortcullisError } from '../core/errors.js';
+import { durationToSeconds, parseDuration } from '../core/duration.js';
 import { validateRepoPattern } from '../core/repo-pattern.js';
 
 function repoPattern(value: string, ctx: z.core.$RefinementCtx<string>): void {
@@ -43,6 +44,38 @@ export const tokensSchema = z
   })
   .strict();
 
+/** A duration such as 5m or 1h; 0 or empty for "none" only where allowNever. */
+function ttl(allowNever: boolean) {
+  return z.string().superRefine((value, ctx) => {
+    try {
+      const d = parseDuration(value);
+      if (d === null) {
+        if (!allowNever) ctx.addIssue({ code: 'custom', message: 'must be a duration longer than 0, like 5m' });
+        return;
+      }
+      durationToSeconds(d);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
+
+/** Tokens for registries (Docker token auth): who signs them, for whom, for how long. */
+export const authSchema = z
+  .object({
+    /** The JWT `iss`; the registry's `auth.token.issuer` must say the same. */
+    issuer: z.string().min(1).max(200).default('portcullis'),
+    /** Registry service names (JWT `aud`) tokens are issued for; the first is used when a request names none. */
+    services: z.array(z.string().min(1).max(200)).min(1).default(['portcullis']),
+    /** Lifetime of a registry JWT; capped by the token's and the license's end. */
+    access_token_ttl: ttl(false).default('5m'),
+    /** Lifetime of refresh (identity) tokens; 0: as long as the token they belong to. */
+    refresh_token_ttl: ttl(true).default('0'),
+    /** Algorithm of newly created signing keys. */
+    algorithm: z.enum(['ES256', 'RS256']).default('ES256'),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -68,6 +101,7 @@ export const configSchema = z
     server: serverSchema.default(serverSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
     tokens: tokensSchema.default(tokensSchema.parse({})),
+    auth: authSchema.default(authSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
   })
@@ -76,5 +110,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
-export const SECTIONS = ['server', 'store', 'tokens', 'log', 'bootstrap'] as const;
+export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'log', 'bootstrap'] as const;
 export const TOP_LEVEL_KEYS = ['data_dir'] as const;

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { decide, grantedActions, type LicenseGrant, type Principal, type RegistryAction } from './decide.js';
 import type { Customer, License, Plan, Token, Vendor } from './model.js';
 import { parseScope, parseScopeParams } from './registry-scope.js';
+import { grantAccess } from './access.js';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
 const T0 = new Date('2026-01-01T00:00:00.000Z');
@@ -86,19 +87,19 @@ function customerP(grants: LicenseGrant[], tok: Partial<Token> = {}, cus: Partia
 
 const g = (l: Partial<License> = {}, p: Plan | null = null): LicenseGrant => ({ license: license(l), plan: p });
 
-type Row = [string, Principal, RegistryAction, string, string | undefined, string | null];
+type Row = [string, Principal, RegistryAction, string, string | undefined, string | RegExp | null];
 
 // [case, principal, action, repository, tag, deny reason or null for allow]
 const rows: Row[] = [
   // token state
-  ['disabled token', vendorP({ status: 'disabled' }), 'pull', 'acme/app', undefined, 'token is not active'],
-  ['revoked token', customerP([g()], { status: 'revoked' }), 'pull', 'acme/app', undefined, 'token is not active'],
-  ['expired token (expiresAt == now)', vendorP({ expiresAt: NOW }), 'pull', 'acme/app', undefined, 'token is not active'],
+  ['disabled token', vendorP({ status: 'disabled' }), 'pull', 'acme/app', undefined, /^token vtok_\w+ is disabled$/],
+  ['revoked token', customerP([g()], { status: 'revoked' }), 'pull', 'acme/app', undefined, /^token ctok_\w+ is revoked$/],
+  ['expired token (expiresAt == now)', vendorP({ expiresAt: NOW }), 'pull', 'acme/app', undefined, /^token vtok_\w+ expired 20\d\d-/],
   ['token expiring later', vendorP({ expiresAt: new Date(NOW.getTime() + 1) }), 'pull', 'acme/app', undefined, null],
-  ['token of another vendor', { ...vendorP(), token: token({ vendorId: 'ven_other' }) }, 'pull', 'acme/app', undefined, 'token is not active'],
-  ['customer token of another customer', customerP([g()], { customerId: 'cus_2' }), 'pull', 'acme/app', undefined, 'token is not active'],
-  ['deleted customer', customerP([g()], {}, { deletedAt: T0 }), 'pull', 'acme/app', undefined, 'token is not active'],
-  ['vendor-typed token as customer', customerP([g()], { type: 'vendor' }), 'pull', 'acme/app', undefined, 'token is not active'],
+  ['token of another vendor', { ...vendorP(), token: token({ vendorId: 'ven_other' }) }, 'pull', 'acme/app', undefined, /does not belong to this principal$/],
+  ['customer token of another customer', customerP([g()], { customerId: 'cus_2' }), 'pull', 'acme/app', undefined, /does not belong to customer/],
+  ['deleted customer', customerP([g()], {}, { deletedAt: T0 }), 'pull', 'acme/app', undefined, /was deleted$/],
+  ['vendor-typed token as customer', customerP([g()], { type: 'vendor' }), 'pull', 'acme/app', undefined, /does not belong to this principal$/],
 
   // vendor tokens
   ['vendor pull inside namespace', vendorP(), 'pull', 'acme/app', undefined, null],
@@ -172,11 +173,11 @@ describe('decide', () => {
     if (reason === null) {
       expect(d).toMatchObject({ allow: true });
     } else {
-      expect(d).toMatchObject({ allow: false, reason });
+      expect(d).toMatchObject({ allow: false, reason: reason instanceof RegExp ? expect.stringMatching(reason) : reason });
     }
   });
 
-  it('records a check per grant and names the first allowing license', () => {
+  it('records a check per grant; of several allowing licenses names the first that lasts longest', () => {
     const d = decide(
       customerP([
         g({ id: 'lic_a', status: 'suspended' }),
@@ -190,6 +191,13 @@ describe('decide', () => {
     );
     expect(d.allow).toBe(true);
     expect(d).toMatchObject({ licenseId: 'lic_b' });
+    const ends = (a: Date | null, b: Date | null, c: Date | null) =>
+      decide(customerP([g({ id: 'lic_a', validUntil: a }), g({ id: 'lic_b', validUntil: b }), g({ id: 'lic_c', validUntil: c })]), 'pull', 'acme/app', undefined, NOW);
+    const later = new Date(NOW.getTime() + 86_400_000);
+    const latest = new Date(NOW.getTime() + 2 * 86_400_000);
+    expect(ends(later, latest, later)).toMatchObject({ licenseId: 'lic_b' });
+    expect(ends(later, latest, null)).toMatchObject({ licenseId: 'lic_c' });
+    expect(ends(null, latest, null)).toMatchObject({ licenseId: 'lic_a' });
     expect(d.checks.map((c) => [c.licenseId, c.planId, c.outcome])).toEqual([
       ['lic_a', null, 'status'],
       ['lic_b', 'pln_gold', 'allows'],
@@ -265,5 +273,43 @@ describe('grantedActions', () => {
     ]);
     const v = vendorP({ scopes: ['pull'] });
     expect(scopes.map((s) => grantedActions(v, s, NOW))).toEqual([['pull'], ['pull']]);
+  });
+});
+
+describe('grantAccess', () => {
+  const day = 86_400_000;
+  const at = (days: number) => new Date(NOW.getTime() + days * day);
+
+  it('keeps every requested scope, cut to the allowed actions', () => {
+    const grant = grantAccess(customerP([g()]), parseScopeParams(['repository:acme/app:pull,push', 'repository:acme/db:pull']), NOW);
+    expect(grant.access).toEqual([
+      { type: 'repository', name: 'acme/app', actions: ['pull'] },
+      { type: 'repository', name: 'acme/db', actions: [] },
+    ]);
+  });
+
+  it('notAfter is the token expiry when no license ends earlier', () => {
+    expect(grantAccess(vendorP({ expiresAt: at(3) }), [parseScope('repository:acme/app:push')], NOW).notAfter).toEqual(at(3));
+    expect(grantAccess(vendorP(), [parseScope('repository:acme/app:push')], NOW).notAfter).toBeNull();
+  });
+
+  it('notAfter is the end of the longest-lasting license that grants each repository, the earliest over repositories', () => {
+    const p = customerP(
+      [
+        g({ id: 'lic_a', repositories: ['acme/app'], validUntil: at(10) }),
+        g({ id: 'lic_b', repositories: ['acme/app'], validUntil: at(20) }),
+        g({ id: 'lic_c', repositories: ['acme/db'], validUntil: at(5) }),
+      ],
+      { expiresAt: at(30) },
+    );
+    expect(grantAccess(p, [parseScope('repository:acme/app:pull')], NOW).notAfter).toEqual(at(20));
+    expect(grantAccess(p, parseScopeParams(['repository:acme/app:pull', 'repository:acme/db:pull']), NOW).notAfter).toEqual(at(5));
+    // A repository that is not granted does not shorten the token.
+    expect(grantAccess(p, parseScopeParams(['repository:acme/app:pull', 'repository:acme/other:pull']), NOW).notAfter).toEqual(at(20));
+  });
+
+  it('a license without end leaves the token expiry as the cap', () => {
+    const p = customerP([g({ validUntil: null })], { expiresAt: at(2) });
+    expect(grantAccess(p, [parseScope('repository:acme/app:pull')], NOW).notAfter).toEqual(at(2));
   });
 });

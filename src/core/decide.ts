@@ -62,14 +62,18 @@ function safeTagMatch(patterns: readonly string[], tag: string): boolean {
   }
 }
 
-function tokenUsable(p: Principal, now: Date): boolean {
+/** Why the token itself grants nothing now, or undefined when it is usable. */
+export function tokenProblem(p: Principal, now: Date): string | undefined {
   const t = p.token;
-  if (t.status !== 'active') return false;
-  if (t.expiresAt !== null && !(now.getTime() < t.expiresAt.getTime())) return false;
+  if (t.status !== 'active') return `token ${t.id} is ${t.status}`;
+  if (t.expiresAt !== null && !(now.getTime() < t.expiresAt.getTime())) return `token ${t.id} expired ${t.expiresAt.toISOString()}`;
   // Fail closed on an inconsistent principal: the token must belong to it.
-  if (t.type !== p.kind || t.vendorId !== p.vendor.id) return false;
-  if (p.kind === 'customer' && (t.customerId !== p.customer.id || p.customer.deletedAt !== null)) return false;
-  return true;
+  if (t.type !== p.kind || t.vendorId !== p.vendor.id) return `token ${t.id} does not belong to this principal`;
+  if (p.kind === 'customer') {
+    if (t.customerId !== p.customer.id) return `token ${t.id} does not belong to customer ${p.customer.name}`;
+    if (p.customer.deletedAt !== null) return `customer ${p.customer.name} was deleted`;
+  }
+  return undefined;
 }
 
 function outsideNamespaces(repository: string, vendor: Vendor): string {
@@ -126,6 +130,15 @@ function checkGrant(
   return check('allows', `license ${license.id} allows ${action} of ${repository}${tag === undefined ? '' : `:${tag}`}`);
 }
 
+/** Of several licenses that allow, the one that keeps allowing longest (no end beats any end). */
+function longestLasting(licenses: readonly License[]): License {
+  return licenses.reduce((best, l) => {
+    if (best.validUntil === null) return best;
+    if (l.validUntil === null || l.validUntil.getTime() > best.validUntil.getTime()) return l;
+    return best;
+  });
+}
+
 export function decide(
   p: Principal,
   action: RegistryAction,
@@ -134,7 +147,8 @@ export function decide(
   now: Date,
 ): Decision {
   if (!REGISTRY_ACTIONS.includes(action)) return deny(`unknown action ${quote(String(action))}`);
-  if (!tokenUsable(p, now)) return deny('token is not active');
+  const problem = tokenProblem(p, now);
+  if (problem !== undefined) return deny(problem);
 
   if (p.kind === 'vendor') {
     if (!safeRepoMatch(p.vendor.namespaces, repository)) return deny(outsideNamespaces(repository, p.vendor));
@@ -148,8 +162,8 @@ export function decide(
 
   const tag = reference?.tag;
   const checks = p.grants.map((g) => checkGrant(g, p, action, repository, tag, now));
-  const allowed = checks.find((c) => c.outcome === 'allows');
-  if (allowed) return { allow: true, licenseId: allowed.licenseId, checks };
+  const allowing = p.grants.filter((_, i) => checks[i]?.outcome === 'allows').map((g) => g.license);
+  if (allowing.length > 0) return { allow: true, licenseId: longestLasting(allowing).id, checks };
   for (const outcome of DENY_PREFERENCE) {
     const closest = checks.find((c) => c.outcome === outcome);
     if (closest) return deny(closest.reason, checks);
@@ -169,7 +183,7 @@ export function grantedActions(p: Principal, requested: RequestedScope, now: Dat
       requested.name === 'catalog' &&
       requested.actions.includes('*') &&
       p.kind === 'vendor' &&
-      tokenUsable(p, now) &&
+      tokenProblem(p, now) === undefined &&
       p.vendor.isOperator &&
       hasScope(p.token.scopes, 'pull');
     return ok ? ['*'] : [];

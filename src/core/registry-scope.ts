@@ -17,6 +17,8 @@ export interface RequestedScope {
 }
 
 export const MAX_SCOPE_LENGTH = 1024;
+/** Far above what a client asks in one request (a push with a mount asks two). */
+export const MAX_SCOPES = 64;
 const FIELD = 'scope';
 const HEAD_RE = /^([a-z0-9]+)(?:\(([a-zA-Z0-9]+)\))?$/;
 const ACTION_RE = /^(?:[a-z]+|\*)$/;
@@ -87,6 +89,7 @@ export function parseScopeParams(values: readonly string[]): RequestedScope[] {
       if (text === '') continue;
       const scope = parseScope(text);
       const key = scopeKey(scope);
+      if (!merged.has(key) && merged.size >= MAX_SCOPES) throw invalid(`too many scopes: at most ${MAX_SCOPES} per request`, FIELD);
       const seen = merged.get(key);
       if (seen === undefined) {
         merged.set(key, scope);

@@ -2,7 +2,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { PortcullisError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import { ERROR_CATALOGUE, isRegistryPath, ociError, problem } from './error-catalogue.js';
+import { createMetrics } from './metrics.js';
+import { registerExplainRoute } from './routes/explain.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerTokenRoutes } from './routes/token.js';
 import { registerV2Routes } from './routes/v2.js';
 
 export interface AppOptions {
@@ -44,7 +49,12 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
+  const metrics = createMetrics();
   registerHealthRoutes(app);
+  registerMetricsRoute(app, metrics);
+  registerTokenRoutes(app, runtime, metrics);
+  registerKeyRoutes(app, runtime);
+  registerExplainRoute(app, runtime);
   // On the root, not in a plugin: the /v2 auth hook must also guard paths that match no route.
   registerV2Routes(app, runtime);
   return app;

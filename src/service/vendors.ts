@@ -19,9 +19,9 @@ export async function resolveVendor(deps: ServiceDeps, ref: string): Promise<Ven
   return vendor;
 }
 
-export async function requireOperator(deps: ServiceDeps, caller: Caller): Promise<void> {
+export async function requireOperator(deps: ServiceDeps, caller: Caller, what = 'manages vendors'): Promise<void> {
   const vendor = await deps.store.getVendor(caller.vendorId);
-  if (!vendor?.isOperator) throw new PortcullisError('denied', 'only the operator vendor manages vendors');
+  if (!vendor?.isOperator) throw new PortcullisError('denied', `only the operator vendor ${what}`);
 }
 
 export async function createVendor(deps: ServiceDeps, caller: Caller, input: VendorInput): Promise<Vendor> {

@@ -16,11 +16,24 @@ export interface TestInstance {
   cleanup(): Promise<void>;
 }
 
-/** A fresh instance on a temp data dir with an injectable clock. */
-export async function startInstance(start = new Date('2026-11-24T12:00:00Z')): Promise<TestInstance> {
+/**
+ * A fresh instance on a temp data dir with an injectable clock, or on the real
+ * clock (`'real-time'`) when a real registry checks the tokens' times.
+ */
+export async function startInstance(start: Date | 'real-time' = new Date('2026-11-24T12:00:00Z')): Promise<TestInstance> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
   const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir } });
-  const clock = { now: start };
+  const clock: { now: Date } =
+    start === 'real-time'
+      ? {
+          get now() {
+            return new Date();
+          },
+          set now(_: Date) {
+            throw new Error('this instance runs on the real clock');
+          },
+        }
+      : { now: start };
   const { runtime, created } = await openRuntime(config, { initialize: true, now: () => clock.now });
   if (!created) throw new Error('expected a bootstrap token on a fresh data dir');
   return {

@@ -11,8 +11,8 @@ describe('first start', () => {
     expect(inst.bootstrap.token.scopes).toEqual(['pull', 'push', 'admin:*:*']);
     expect(inst.runtime.operator.isOperator).toBe(true);
     expect(statSync(join(inst.dataDir, 'pepper')).mode & 0o777).toBe(0o600);
-    expect(inst.runtime.signingKeys).toHaveLength(1);
-    expect(inst.runtime.signingKeys[0]!.privateKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(inst.runtime.keys.all()).toHaveLength(1);
+    expect(inst.runtime.keys.all()[0]!.privateKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     const config = loadConfig({ env: {}, flags: { data_dir: inst.dataDir } });
     await inst.runtime.close();
     const again = await openRuntime(config, { initialize: true });

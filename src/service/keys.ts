@@ -1,0 +1,67 @@
+import { certificateBundle, certifyKeys, hasCertificateAuthority } from '../auth/certificates.js';
+import { createSigningKey, listSigningKeys, publishedKeys, type KeyAlgorithm, type SigningKey } from '../auth/signing-keys.js';
+import { ttlSeconds } from '../auth/token-server.js';
+import { invalid } from '../core/errors.js';
+import { audit, type Caller, type ServiceDeps } from './context.js';
+import { requireOperator } from './vendors.js';
+
+/** Signing keys are the instance's, so only the operator vendor manages them. */
+
+export type KeyState = 'current' | 'published' | 'retired';
+
+export interface KeyInfo {
+  key: SigningKey;
+  state: KeyState;
+}
+
+function accessTtl(deps: ServiceDeps): number {
+  return ttlSeconds(deps.config.auth.access_token_ttl) ?? 300;
+}
+
+export function parseKeyAlgorithm(value: string | undefined, fallback: KeyAlgorithm): KeyAlgorithm {
+  if (value === undefined) return fallback;
+  const v = value.toUpperCase();
+  if (v === 'ES256' || v === 'RS256') return v;
+  throw invalid(`unknown algorithm "${value}": expected ES256 or RS256`, 'algorithm');
+}
+
+export async function listKeys(deps: ServiceDeps, caller: Caller): Promise<KeyInfo[]> {
+  await requireOperator(deps, caller, 'manages signing keys');
+  const keys = listSigningKeys(deps.config.data_dir);
+  const published = new Set(publishedKeys(keys, deps.now(), accessTtl(deps)).map((k) => k.name));
+  return keys.map((key, i) => ({ key, state: i === keys.length - 1 ? 'current' : published.has(key.name) ? 'published' : 'retired' }));
+}
+
+/**
+ * A new key signs from now on; the old one stays published until its last
+ * token has expired. With a certificate authority, the new key is certified
+ * at once, so registries that trust the CA need no change.
+ */
+export async function rotateKey(deps: ServiceDeps, caller: Caller, algorithm?: string): Promise<{ key: SigningKey; certified: boolean }> {
+  await requireOperator(deps, caller, 'manages signing keys');
+  const alg = parseKeyAlgorithm(algorithm, deps.config.auth.algorithm);
+  const now = deps.now();
+  const dataDir = deps.config.data_dir;
+  const created = createSigningKey(dataDir, alg, now);
+  const certified = hasCertificateAuthority(dataDir) && (await certifyKeys(dataDir, [created], deps.config.auth.issuer, now)).length > 0;
+  const key = listSigningKeys(dataDir).find((k) => k.name === created.name) ?? created;
+  await audit(deps.store, deps, caller, now, { action: 'key.rotate', objectType: 'key', objectId: key.kid, detail: { name: key.name, alg, certified } });
+  return { key, certified };
+}
+
+/**
+ * The PEM bundle for distribution's `rootcertbundle`: the instance CA (made
+ * on first use) and the certificate of every published key.
+ */
+export async function keyCertificateBundle(deps: ServiceDeps, caller: Caller): Promise<{ bundle: string; certified: string[] }> {
+  await requireOperator(deps, caller, 'manages signing keys');
+  const now = deps.now();
+  const dataDir = deps.config.data_dir;
+  const published = publishedKeys(listSigningKeys(dataDir), now, accessTtl(deps));
+  const certified = await certifyKeys(dataDir, published, deps.config.auth.issuer, now);
+  if (certified.length > 0) {
+    await audit(deps.store, deps, caller, now, { action: 'key.certify', objectType: 'key', objectId: 'ca', detail: { keys: certified } });
+  }
+  const names = new Set(published.map((k) => k.name));
+  return { bundle: certificateBundle(dataDir, listSigningKeys(dataDir).filter((k) => names.has(k.name))), certified };
+}
