@@ -7,7 +7,7 @@ import { Authenticator } from './auth/authenticate.js';
 import { certifyKeys, hasCertificateAuthority } from './auth/certificates.js';
 import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './auth/instance-secrets.js';
 import { createSigningKey, KeyRing, listSigningKeys } from './auth/signing-keys.js';
-import { TokenServer, ttlSeconds } from './auth/token-server.js';
+import { accessTokenTtlSeconds, TokenServer } from './auth/token-server.js';
 import { LastUsedRecorder } from './auth/last-used.js';
 import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
@@ -54,7 +54,7 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
   const pepper = options.initialize ? loadOrCreatePepper(dataDir, random) : loadPepper(dataDir)!;
   const now = options.now ?? (() => new Date());
   if (options.initialize) await ensureSigningKey(config, now());
-  const keys = new KeyRing(dataDir, ttlSeconds(config.auth.access_token_ttl) ?? 300);
+  const keys = new KeyRing(dataDir, accessTokenTtlSeconds(config));
   const store = openStore(config);
   try {
     await store.migrate();

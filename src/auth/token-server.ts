@@ -61,12 +61,17 @@ export function ttlSeconds(text: string): number | null {
   return d === null ? null : durationToSeconds(d);
 }
 
+/** The configured registry-token lifetime; the schema refuses 0, the fallback only satisfies the type. */
+export function accessTokenTtlSeconds(config: Readonly<Config>): number {
+  return ttlSeconds(config.auth.access_token_ttl) ?? 300;
+}
+
 export class TokenServer {
   private readonly accessTtl: number;
   private readonly refreshTtl: number | null;
 
   constructor(private readonly deps: TokenServerDeps) {
-    this.accessTtl = ttlSeconds(deps.config.auth.access_token_ttl) ?? 300;
+    this.accessTtl = accessTokenTtlSeconds(deps.config);
     this.refreshTtl = ttlSeconds(deps.config.auth.refresh_token_ttl);
   }
 

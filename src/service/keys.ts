@@ -1,6 +1,6 @@
 import { certificateBundle, certifyKeys, hasCertificateAuthority } from '../auth/certificates.js';
 import { createSigningKey, listSigningKeys, publishedKeys, type KeyAlgorithm, type SigningKey } from '../auth/signing-keys.js';
-import { ttlSeconds } from '../auth/token-server.js';
+import { accessTokenTtlSeconds } from '../auth/token-server.js';
 import { invalid } from '../core/errors.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
 import { requireOperator } from './vendors.js';
@@ -14,10 +14,6 @@ export interface KeyInfo {
   state: KeyState;
 }
 
-function accessTtl(deps: ServiceDeps): number {
-  return ttlSeconds(deps.config.auth.access_token_ttl) ?? 300;
-}
-
 export function parseKeyAlgorithm(value: string | undefined, fallback: KeyAlgorithm): KeyAlgorithm {
   if (value === undefined) return fallback;
   const v = value.toUpperCase();
@@ -28,7 +24,7 @@ export function parseKeyAlgorithm(value: string | undefined, fallback: KeyAlgori
 export async function listKeys(deps: ServiceDeps, caller: Caller): Promise<KeyInfo[]> {
   await requireOperator(deps, caller, 'manages signing keys');
   const keys = listSigningKeys(deps.config.data_dir);
-  const published = new Set(publishedKeys(keys, deps.now(), accessTtl(deps)).map((k) => k.name));
+  const published = new Set(publishedKeys(keys, deps.now(), accessTokenTtlSeconds(deps.config)).map((k) => k.name));
   return keys.map((key, i) => ({ key, state: i === keys.length - 1 ? 'current' : published.has(key.name) ? 'published' : 'retired' }));
 }
 
@@ -57,7 +53,7 @@ export async function keyCertificateBundle(deps: ServiceDeps, caller: Caller): P
   await requireOperator(deps, caller, 'manages signing keys');
   const now = deps.now();
   const dataDir = deps.config.data_dir;
-  const published = publishedKeys(listSigningKeys(dataDir), now, accessTtl(deps));
+  const published = publishedKeys(listSigningKeys(dataDir), now, accessTokenTtlSeconds(deps.config));
   const certified = await certifyKeys(dataDir, published, deps.config.auth.issuer, now);
   if (certified.length > 0) {
     await audit(deps.store, deps, caller, now, { action: 'key.certify', objectType: 'key', objectId: 'ca', detail: { keys: certified } });

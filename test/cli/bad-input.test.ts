@@ -60,6 +60,10 @@ describe.concurrent('unknown option, on every command', () => {
     ['vendor', 'list'],
     ['vendor', 'show', 'x'],
     ['audit'],
+    ['explain', '--token', T, '--scope', 'repository:a/b:pull'],
+    ['keys', 'list'],
+    ['keys', 'rotate'],
+    ['keys', 'cert'],
   ];
   it.each(commands.map((c) => [c.slice(0, 2).filter((w) => !w.startsWith('-') && w !== T).join(' '), c] as const))('%s --bogus', async (_name, args) => {
     expectCliError(await runCliAsync(dataDir, ...args, '--bogus'), 2, /unknown option '--bogus'/);

@@ -1,0 +1,90 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { presentExplanation } from '../../src/present.js';
+import { expectCliError, initDataDir, lines, removeDataDir, runCliAsync, runCliJsonAsync, runOkAsync } from '../helpers/cli.js';
+
+type ExplainJson = ReturnType<typeof presentExplanation>;
+
+interface KeyJson {
+  name: string;
+  kid: string;
+  alg: string;
+  state: string;
+  certified: boolean;
+}
+
+let dataDir: string;
+const json = <T>(...args: string[]) => runCliJsonAsync<T>(dataDir, ...args);
+const run = (...args: string[]) => runCliAsync(dataDir, ...args);
+const ok = (...args: string[]) => runOkAsync(dataDir, ...args);
+
+beforeAll(() => {
+  ({ dataDir } = initDataDir());
+});
+afterAll(() => removeDataDir(dataDir));
+
+describe('keys', () => {
+  it('list, cert, rotate: the bundle certifies every published key, a rotated key is certified at once', async () => {
+    const [first] = await json<KeyJson[]>('keys', 'list', '--json');
+    expect(first).toMatchObject({ alg: 'ES256', state: 'current', certified: false });
+
+    const out = join(dataDir, 'bundle.pem');
+    expect(await ok('keys', 'cert', '--out', out)).toBe('');
+    const bundle = readFileSync(out, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.map((p) => new X509Certificate(p));
+    expect(bundle).toHaveLength(2);
+    const [ca, leaf] = bundle as [X509Certificate, X509Certificate];
+    expect(ca.ca).toBe(true);
+    expect(leaf.verify(ca.publicKey)).toBe(true);
+    expect(leaf.subject).toContain(first!.kid);
+    expect(statSync(join(dataDir, 'keys', 'ca', 'ca-key.pem')).mode & 0o777).toBe(0o600);
+
+    const rotated = await json<KeyJson>('keys', 'rotate', '--algorithm', 'rs256', '--json');
+    expect(rotated).toMatchObject({ alg: 'RS256', state: 'current', certified: true });
+    const listed = await run('keys', 'list');
+    expect(lines(listed.stdout).map((l) => l.split(/\s+/)[3])).toEqual(['STATE', 'published', 'current']);
+
+    const audit = await json<{ action: string; object_id: string }[]>('audit', '--json');
+    expect(audit.filter((e) => e.action.startsWith('key.')).map((e) => [e.action, e.object_id])).toEqual([
+      ['key.certify', 'ca'],
+      ['key.rotate', rotated.kid],
+    ]);
+  });
+
+  it('refuses a bad algorithm and other vendors', async () => {
+    expectCliError(await run('keys', 'rotate', '--algorithm', 'HS256'), 2, /unknown algorithm "HS256": expected ES256 or RS256/);
+    await ok('vendor', 'create', '--name', 'acme');
+    expectCliError(await run('--vendor', 'acme', 'keys', 'list'), 1, /only the operator vendor manages signing keys/);
+  });
+});
+
+describe('explain', () => {
+  let customerToken: string;
+  let licenseId: string;
+
+  beforeAll(async () => {
+    await ok('--vendor', 'acme', 'customer', 'create', '--name', 'globex');
+    licenseId = (await json<{ id: string }>('--vendor', 'acme', 'license', 'create', '--customer', 'globex', '--repos', 'acme/app', '--tags', '1.*', '--json')).id;
+    customerToken = (await json<{ username: string }>('--vendor', 'acme', 'token', 'create', '--type', 'customer', '--customer', 'globex', '--name', 'prod', '--json')).username;
+  });
+
+  it('says which license allows a pull, and why a tag or a push is denied', async () => {
+    const e = await json<ExplainJson>('--vendor', 'acme', 'explain', '--token', customerToken, '--scope', 'repository:acme/app:pull,push', '--tag', '2.0', '--json');
+    expect(e.actions).toEqual([
+      { action: 'pull', allowed: false, license_id: null, reason: 'tag 2.0 is outside 1.*' },
+      { action: 'push', allowed: false, license_id: null, reason: 'customer tokens are pull-only' },
+    ]);
+    expect(e.licenses).toMatchObject([{ id: licenseId, status: 'active', tags: ['1.*'], checks: [{ action: 'pull', outcome: 'tag' }] }]);
+
+    const human = await run('--vendor', 'acme', 'explain', '--token', customerToken, '--scope', 'repository:acme/app:pull', '--tag', '1.4');
+    expect(human.status).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`pull\\s+allowed\\s+${licenseId}\\s+license ${licenseId} allows pull of acme/app:1.4`));
+  });
+
+  it('refuses bad input and another vendor’s token', async () => {
+    expectCliError(await run('--vendor', 'acme', 'explain', '--scope', 'repository:acme/app:pull'), 2, /--token is required/);
+    expectCliError(await run('--vendor', 'acme', 'explain', '--token', customerToken, '--scope', 'repository:acme/app'), 2, /bad scope "repository:acme\/app"/);
+    expectCliError(await run('explain', '--token', customerToken, '--scope', 'repository:acme/app:pull'), 1, new RegExp(`token ${customerToken} not found`));
+  });
+});
