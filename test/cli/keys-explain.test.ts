@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { presentExplanation } from '../../src/present.js';
-import { expectCliError, initDataDir, lines, removeDataDir, runCliAsync, runCliJsonAsync, runOkAsync } from '../helpers/cli.js';
+import { expectCliError, initDataDir, lines, removeDataDir, runCliAsync, runCliJsonAsync, runCliWithAsync, runOkAsync } from '../helpers/cli.js';
 
 type ExplainJson = ReturnType<typeof presentExplanation>;
 
@@ -31,7 +31,10 @@ describe('keys', () => {
     expect(first).toMatchObject({ alg: 'ES256', state: 'current', certified: false });
 
     const out = join(dataDir, 'bundle.pem');
-    expect(await ok('keys', 'cert', '--out', out)).toBe('');
+    // With --out it prints the registry's auth block; the realm comes from config only.
+    const snippet = await runCliWithAsync(dataDir, { env: { PORTCULLIS_SERVER_PUBLIC_URL: 'https://auth.example.com/', PORTCULLIS_AUTH_SERVICES: 'registry.example.com,other' } }, 'keys', 'cert', '--out', out);
+    expect(snippet.status).toBe(0);
+    expect(snippet.stdout).toContain(['auth:', '  token:', '    realm: "https://auth.example.com/token"', '    service: "registry.example.com"', '    issuer: "portcullis"', `    rootcertbundle: ${JSON.stringify(out)}`].join('\n'));
     const bundle = readFileSync(out, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.map((p) => new X509Certificate(p));
     expect(bundle).toHaveLength(2);
     const [ca, leaf] = bundle as [X509Certificate, X509Certificate];

@@ -1,12 +1,33 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { keyCertificateBundle, listKeys, rotateKey } from '../../service/keys.js';
 import type { SigningKey } from '../../auth/signing-keys.js';
+import { publicUrl } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { print, withLocal } from '../context.js';
 import { details, json, table } from '../output.js';
 
 function presentKey(key: SigningKey, state: string) {
   return { name: key.name, kid: key.kid, alg: key.alg, state, created_at: key.createdAt.toISOString(), certified: key.certificateChain.length > 0 };
+}
+
+/**
+ * The `auth` block of a distribution config that trusts this instance. The
+ * realm comes from server.public_url, never from anything a request said.
+ */
+function registryAuthConfig(config: Readonly<Config>, bundle: string): string {
+  const yaml = (v: string) => JSON.stringify(v);
+  return [
+    '# auth section for the registry (docker-registry / distribution config.yml):',
+    'auth:',
+    '  token:',
+    `    realm: ${yaml(`${publicUrl(config)}/token`)}`,
+    `    service: ${yaml(config.auth.services[0]!)}`,
+    `    issuer: ${yaml(config.auth.issuer)}`,
+    `    rootcertbundle: ${yaml(bundle)}`,
+    '',
+  ].join('\n');
 }
 
 export function registerKeyCommands(program: Command): void {
@@ -43,12 +64,13 @@ export function registerKeyCommands(program: Command): void {
   keys
     .command('cert')
     .description("write the PEM bundle for a registry's auth.token.rootcertbundle (creates the instance CA on first use)")
-    .option('--out <file>', 'write the bundle to this file instead of stdout')
+    .option('--out <file>', 'write the bundle to this file, and print the registry config that uses it')
     .action(async (opts, cmd: Command) => {
       await withLocal(cmd, async (rt, caller) => {
         const { bundle } = await keyCertificateBundle(rt, caller);
         if (opts.out === undefined) return print(bundle);
         writeFileSync(opts.out, bundle, { mode: 0o644 });
+        print(registryAuthConfig(rt.config, resolve(opts.out)));
       });
     });
 }
