@@ -2,7 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { buildApp, REDACTED_PATHS } from '../../src/http/app.js';
 import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
 import { changeTokenStatus, createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createCustomer } from '../../src/service/customers.js';
@@ -352,6 +354,32 @@ describe('/token', () => {
       const res = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json' }, payload: '{"grant_type":"password"}' });
       expect(res.statusCode).toBe(400);
       expect(res.json().detail).toContain('x-www-form-urlencoded');
+    });
+  });
+
+  describe('logs', () => {
+    it('never carry a secret, a password or a refresh token', async () => {
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(String(chunk));
+          done();
+        },
+      });
+      const logged = await buildApp(inst.runtime, { logger: pino({ level: 'trace', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink) });
+      try {
+        const login = await logged.inject({ method: 'GET', url: '/token?offline_token=true&client_id=docker&scope=repository:acme/app:pull', headers: { authorization: auth(t.vendor!) } });
+        const refresh = login.json().refresh_token as string;
+        await logged.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: q({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'docker' }) });
+        await logged.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: q({ grant_type: 'password', username: t.vendor!.token.id, password: t.vendor!.secret, client_id: 'x' }) });
+        await logged.inject({ method: 'GET', url: '/token', headers: { authorization: basic(t.vendor!.token.id, 'w'.repeat(32)) } });
+        const text = lines.join('');
+        expect(text).toContain('token issued');
+        expect(text).toContain('token refused');
+        for (const secret of [t.vendor!.secret, refresh, refresh.split('.')[2]!, 'w'.repeat(32), login.json().token]) expect(text).not.toContain(secret);
+      } finally {
+        await logged.close();
+      }
     });
   });
 
