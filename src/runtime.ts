@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { invalid } from './core/errors.js';
 import type { Vendor } from './core/model.js';
+import { AccessCache } from './auth/access-cache.js';
 import { Authenticator } from './auth/authenticate.js';
 import { certifyKeys, hasCertificateAuthority } from './auth/certificates.js';
 import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './auth/instance-secrets.js';
@@ -13,6 +14,8 @@ import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
 import type { ServiceDeps } from './service/context.js';
 import type { CreatedToken } from './service/tokens.js';
+import { BlobStore } from './registry/blob-store.js';
+import { RegistryAccess } from './registry/access.js';
 import { openSqliteStore } from './store/sqlite/open.js';
 import type { Store } from './store/store.js';
 
@@ -21,6 +24,11 @@ export interface Runtime extends ServiceDeps {
   operator: Vendor;
   keys: KeyRing;
   tokenServer: TokenServer;
+  /** Token rows, principals and repository graphs, dropped whenever the store changes. */
+  access: AccessCache;
+  /** The built-in registry's blobs, under data_dir/registry. */
+  blobs: BlobStore;
+  registryAccess: RegistryAccess;
   lastUsed: LastUsedRecorder;
   authenticator: Authenticator;
   close(): Promise<void>;
@@ -69,13 +77,17 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       operator = found;
     }
     const lastUsed = new LastUsedRecorder(store, options.onBackgroundError);
-    const authenticator = new Authenticator({ store, pepper, lastUsed });
-    const tokenServer = new TokenServer({ store, authenticator, keys, config, pepper, random, now });
+    const access = new AccessCache(store);
+    const authenticator = new Authenticator({ store, pepper, lastUsed, findToken: (id) => access.token(id) });
+    const tokenServer = new TokenServer({ store, authenticator, keys, config, pepper, random, now, principalOf: (t) => access.principal(t) });
     const runtime: Runtime = {
       ...deps,
       operator,
       keys,
       tokenServer,
+      access,
+      blobs: new BlobStore({ root: join(dataDir, 'registry'), maxBlobBytes: config.registry.max_blob_bytes, now }),
+      registryAccess: new RegistryAccess(store, access, now),
       lastUsed,
       authenticator,
       async close() {

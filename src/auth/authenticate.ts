@@ -13,6 +13,8 @@ export interface AuthenticatorDeps {
   store: Store;
   pepper: Uint8Array;
   lastUsed: LastUsedRecorder;
+  /** Where token rows come from; default the store itself (a cache in a server). */
+  findToken?: (id: string) => Promise<StoredToken | undefined>;
 }
 
 /**
@@ -23,14 +25,17 @@ export interface AuthenticatorDeps {
 export class Authenticator {
   private readonly decoy: string;
 
+  private readonly findToken: (id: string) => Promise<StoredToken | undefined>;
+
   constructor(private readonly deps: AuthenticatorDeps) {
     this.decoy = hashSecret(deps.pepper, 'decoy-secret-never-issued');
+    this.findToken = deps.findToken ?? ((id) => deps.store.findTokenForAuth(id));
   }
 
   async check(user: string, password: string, ip: string, now: Date): Promise<AuthResult> {
     const creds = splitCredentials(user, password);
     if (!creds) return { ok: false, reason: 'malformed' };
-    const stored = await this.deps.store.findTokenForAuth(creds.username);
+    const stored = await this.findToken(creds.username);
     const secretOk = verifySecret(this.deps.pepper, creds.secret, stored?.secretHash ?? this.decoy);
     if (!stored) return { ok: false, reason: 'unknown' };
     if (!secretOk) return { ok: false, reason: 'bad_secret' };
@@ -42,7 +47,7 @@ export class Authenticator {
    * token): the token must still exist, be active and unexpired.
    */
   async checkBound(tokenId: string, ip: string, now: Date): Promise<AuthResult> {
-    const stored = await this.deps.store.findTokenForAuth(tokenId);
+    const stored = await this.findToken(tokenId);
     if (!stored) return { ok: false, reason: 'unknown' };
     return this.usable(stored, ip, now);
   }

@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import type { Config } from '../config/schema.js';
 import { grantAccess, type AccessEntry } from '../core/access.js';
+import type { Principal } from '../core/decide.js';
 import { durationToSeconds, parseDuration } from '../core/duration.js';
 import { invalid } from '../core/errors.js';
 import type { Random } from '../core/ids.js';
@@ -54,6 +55,8 @@ export interface TokenServerDeps {
   pepper: Uint8Array;
   random: Random;
   now: () => Date;
+  /** Where principals come from; default straight from the store (a cache in a server). */
+  principalOf?: (token: Token) => Promise<Principal | undefined>;
 }
 
 export function ttlSeconds(text: string): number | null {
@@ -120,7 +123,7 @@ export class TokenServer {
   }
 
   private async grant(token: Token, scopes: RequestedScope[], now: Date): Promise<{ access: AccessEntry[]; notAfter: Date | null }> {
-    const principal = await loadPrincipal(this.deps.store, token);
+    const principal = this.deps.principalOf ? await this.deps.principalOf(token) : await loadPrincipal(this.deps.store, token);
     if (!principal) {
       return { access: scopes.map((s) => ({ type: s.type, ...(s.resourceClass === undefined ? {} : { class: s.resourceClass }), name: s.name, actions: [] })), notAfter: token.expiresAt };
     }

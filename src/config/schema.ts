@@ -76,6 +76,21 @@ export const authSchema = z
   })
   .strict();
 
+/** The built-in registry (images stored under data_dir/registry). */
+export const registrySchema = z
+  .object({
+    /** Largest blob (layer) accepted by an upload, in bytes. */
+    max_blob_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 50)
+      .default(10 * 1024 ** 3),
+    /** Upload sessions untouched this long are removed, in seconds. */
+    upload_timeout_s: z.number().int().min(60).max(30 * 86_400).default(86_400),
+  })
+  .strict();
+
 export const logSchema = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -102,6 +117,7 @@ export const configSchema = z
     store: storeSchema.default(storeSchema.parse({})),
     tokens: tokensSchema.default(tokensSchema.parse({})),
     auth: authSchema.default(authSchema.parse({})),
+    registry: registrySchema.default(registrySchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
   })
@@ -110,5 +126,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
-export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'log', 'bootstrap'] as const;
+export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'registry', 'log', 'bootstrap'] as const;
 export const TOP_LEVEL_KEYS = ['data_dir'] as const;

@@ -101,3 +101,37 @@ export interface AuditEvent {
   /** What changed, never a secret. */
   detail: Record<string, unknown>;
 }
+
+/** A manifest stored in a repository of the built-in registry. */
+export interface ManifestRecord {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** The manifest this one refers to (signatures, SBOMs): the referrers API. */
+  subject: string | null;
+  artifactType: string | null;
+  /** Index entries (manifests), config and layers (blobs). */
+  children: { digest: string; kind: 'manifest' | 'blob' }[];
+  createdAt: Date;
+}
+
+export interface TagRecord {
+  tag: string;
+  digest: string;
+}
+
+/** One manifest pull or push, for the usage log. */
+export interface UsageEvent {
+  id: string;
+  at: Date;
+  vendorId: string;
+  tokenId: string;
+  customerId: string | null;
+  action: 'pull' | 'push';
+  repository: string;
+  tag: string | null;
+  digest: string;
+  ip: string;
+  userAgent: string;
+}

@@ -8,7 +8,8 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerTokenRoutes } from './routes/token.js';
-import { registerV2Routes } from './routes/v2.js';
+import { registerRegistryRoutes } from './routes/registry.js';
+import { publicBase, registerV2Auth } from './routes/v2.js';
 
 export interface AppOptions {
   logger?: FastifyBaseLogger;
@@ -56,6 +57,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   registerKeyRoutes(app, runtime);
   registerExplainRoute(app, runtime);
   // On the root, not in a plugin: the /v2 auth hook must also guard paths that match no route.
-  registerV2Routes(app, runtime);
+  const base = publicBase(runtime.config, () => {
+    const address = app.server.address();
+    return typeof address === 'object' && address !== null ? address.port : undefined;
+  });
+  registerV2Auth(app, runtime, base);
+  registerRegistryRoutes(app, { runtime, base, blobs: runtime.blobs, access: runtime.registryAccess });
   return app;
 }

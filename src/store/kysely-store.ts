@@ -1,9 +1,9 @@
 import { Migrator, type Kysely, type Selectable } from 'kysely';
-import type { AuditEvent, Customer, License, LicenseStatus, Plan, PlanAction, Token, TokenStatus, Vendor } from '../core/model.js';
+import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, PlanAction, TagRecord, Token, TokenStatus, UsageEvent, Vendor } from '../core/model.js';
 import type { TokenType } from '../core/token-format.js';
 import { migrationProvider } from './migrations/index.js';
-import type { AuditEventRow, CustomerRow, Database, LicenseRow, PlanRow, TokenRow, VendorRow } from './schema.js';
-import type { AuditFilter, LastUsed, LicenseFilter, Store, StoredToken, TokenFilter } from './store.js';
+import type { AuditEventRow, CustomerRow, Database, LicenseRow, PlanRow, RegistryManifestRow, TokenRow, UsageEventRow, VendorRow } from './schema.js';
+import type { AuditFilter, LastUsed, LicenseFilter, Store, StoredToken, TokenFilter, UsageFilter } from './store.js';
 
 const iso = (d: Date) => d.toISOString();
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
@@ -17,14 +17,31 @@ const list = (s: string) => JSON.parse(s) as string[];
  * Kysely instance; everything here is portable SQL.
  */
 export class KyselyStore implements Store {
+  /** Bumped when a transaction starts and when it ends: what it read or wrote may be rolled back. */
+  private readonly transactions: { count: number };
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly inTransaction = false,
-  ) {}
+    /** What the database says about committed writes (see Store.changeMarker). */
+    private readonly databaseMarker: () => string = () => '',
+    transactions?: { count: number },
+  ) {
+    this.transactions = transactions ?? { count: 0 };
+  }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new KyselyStore(trx, true)));
+    this.transactions.count++;
+    try {
+      return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, true, this.databaseMarker, this.transactions)));
+    } finally {
+      this.transactions.count++;
+    }
+  }
+
+  async changeMarker(): Promise<string> {
+    return `${this.databaseMarker()}/${this.transactions.count}`;
   }
 
   async migrate(): Promise<void> {
@@ -272,6 +289,182 @@ export class KyselyStore implements Store {
     if (filter.newest) rows.reverse();
     return rows.map(toAudit);
   }
+
+  // registry metadata
+
+  async putManifest(m: ManifestRecord): Promise<void> {
+    await this.db
+      .insertInto('registry_manifests')
+      .values({
+        repository: m.repository,
+        digest: m.digest,
+        media_type: m.mediaType,
+        size: m.size,
+        subject: m.subject,
+        artifact_type: m.artifactType,
+        children: json(m.children),
+        created_at: iso(m.createdAt),
+      })
+      .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+      .execute();
+  }
+
+  async getManifest(repository: string, digest: string): Promise<ManifestRecord | undefined> {
+    const row = await this.db.selectFrom('registry_manifests').selectAll().where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+    return row && toManifest(row);
+  }
+
+  async listManifests(repository: string): Promise<ManifestRecord[]> {
+    const rows = await this.db.selectFrom('registry_manifests').selectAll().where('repository', '=', repository).orderBy('digest').execute();
+    return rows.map(toManifest);
+  }
+
+  async listReferrers(repository: string, subject: string): Promise<ManifestRecord[]> {
+    const rows = await this.db
+      .selectFrom('registry_manifests')
+      .selectAll()
+      .where('repository', '=', repository)
+      .where('subject', '=', subject)
+      .orderBy('digest')
+      .execute();
+    return rows.map(toManifest);
+  }
+
+  async deleteManifest(repository: string, digest: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      await db.deleteFrom('registry_tags').where('repository', '=', repository).where('digest', '=', digest).execute();
+      const res = await db.deleteFrom('registry_manifests').where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+      return Number(res.numDeletedRows) > 0;
+    });
+  }
+
+  async setTag(repository: string, tag: string, digest: string, at: Date): Promise<string | undefined> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      const prev = await db.selectFrom('registry_tags').select('digest').where('repository', '=', repository).where('tag', '=', tag).executeTakeFirst();
+      await db
+        .insertInto('registry_tags')
+        .values({ repository, tag, digest, updated_at: iso(at) })
+        .onConflict((oc) => oc.columns(['repository', 'tag']).doUpdateSet({ digest, updated_at: iso(at) }))
+        .execute();
+      return prev?.digest;
+    });
+  }
+
+  async resolveTag(repository: string, tag: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('registry_tags').select('digest').where('repository', '=', repository).where('tag', '=', tag).executeTakeFirst();
+    return row?.digest;
+  }
+
+  async listTags(repository: string): Promise<TagRecord[]> {
+    return this.db.selectFrom('registry_tags').select(['tag', 'digest']).where('repository', '=', repository).orderBy('tag').execute();
+  }
+
+  async deleteTag(repository: string, tag: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('registry_tags').where('repository', '=', repository).where('tag', '=', tag).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async linkBlob(repository: string, digest: string, size: number, at: Date): Promise<void> {
+    await this.db
+      .insertInto('registry_blobs')
+      .values({ repository, digest, size, created_at: iso(at) })
+      .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+      .execute();
+  }
+
+  async getBlobLink(repository: string, digest: string): Promise<{ size: number } | undefined> {
+    const row = await this.db.selectFrom('registry_blobs').select('size').where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+    return row && { size: Number(row.size) };
+  }
+
+  async unlinkBlob(repository: string, digest: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('registry_blobs').where('repository', '=', repository).where('digest', '=', digest).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async listRepositories(): Promise<string[]> {
+    const rows = await this.db.selectFrom('registry_manifests').select('repository').distinct().orderBy('repository').execute();
+    return rows.map((r) => r.repository);
+  }
+
+  async referencedDigests(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const r of await this.db.selectFrom('registry_manifests').select(['digest', 'children']).execute()) {
+      out.add(r.digest);
+      for (const c of JSON.parse(r.children) as ManifestRecord['children']) out.add(c.digest);
+    }
+    for (const r of await this.db.selectFrom('registry_blobs').select('digest').execute()) out.add(r.digest);
+    return out;
+  }
+
+  // usage
+
+  async insertUsage(batch: readonly UsageEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      for (const e of batch) {
+        // Replaying a journal after a crash must not count a pull twice.
+        await db.insertInto('usage_events').values(usageRow(e)).onConflict((oc) => oc.column('id').doNothing()).execute();
+      }
+    });
+  }
+
+  async listUsage(vendorId: string, filter: UsageFilter = {}): Promise<UsageEvent[]> {
+    let q = this.db.selectFrom('usage_events').selectAll().where('vendor_id', '=', vendorId);
+    if (filter.since) q = q.where('at', '>=', iso(filter.since));
+    if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);
+    if (filter.repository !== undefined) q = q.where('repository', '=', filter.repository);
+    const rows = await q.orderBy('at').orderBy('id').limit(filter.limit ?? 100_000).execute();
+    return rows.map(toUsage);
+  }
+}
+
+function toManifest(r: Selectable<RegistryManifestRow>): ManifestRecord {
+  return {
+    repository: r.repository,
+    digest: r.digest,
+    mediaType: r.media_type,
+    size: Number(r.size),
+    subject: r.subject,
+    artifactType: r.artifact_type,
+    children: JSON.parse(r.children) as ManifestRecord['children'],
+    createdAt: date(r.created_at),
+  };
+}
+
+function usageRow(e: UsageEvent): UsageEventRow {
+  return {
+    id: e.id,
+    at: iso(e.at),
+    vendor_id: e.vendorId,
+    token_id: e.tokenId,
+    customer_id: e.customerId,
+    action: e.action,
+    repository: e.repository,
+    tag: e.tag,
+    digest: e.digest,
+    ip: e.ip,
+    user_agent: e.userAgent,
+  };
+}
+
+function toUsage(r: Selectable<UsageEventRow>): UsageEvent {
+  return {
+    id: r.id,
+    at: date(r.at),
+    vendorId: r.vendor_id,
+    tokenId: r.token_id,
+    customerId: r.customer_id,
+    action: r.action === 'push' ? 'push' : 'pull',
+    repository: r.repository,
+    tag: r.tag,
+    digest: r.digest,
+    ip: r.ip,
+    userAgent: r.user_agent,
+  };
 }
 
 function toVendor(r: Selectable<VendorRow>): Vendor {

@@ -73,6 +73,45 @@ export interface AuditEventRow {
   detail: string;
 }
 
+export interface RegistryManifestRow {
+  repository: string;
+  digest: string;
+  media_type: string;
+  size: number;
+  subject: string | null;
+  artifact_type: string | null;
+  children: string;
+  created_at: string;
+}
+
+export interface RegistryTagRow {
+  repository: string;
+  tag: string;
+  digest: string;
+  updated_at: string;
+}
+
+export interface RegistryBlobRow {
+  repository: string;
+  digest: string;
+  size: number;
+  created_at: string;
+}
+
+export interface UsageEventRow {
+  id: string;
+  at: string;
+  vendor_id: string;
+  token_id: string;
+  customer_id: string | null;
+  action: string;
+  repository: string;
+  tag: string | null;
+  digest: string;
+  ip: string;
+  user_agent: string;
+}
+
 export interface Database {
   vendors: VendorRow;
   customers: CustomerRow;
@@ -80,4 +119,8 @@ export interface Database {
   licenses: LicenseRow;
   tokens: TokenRow;
   audit_events: AuditEventRow;
+  registry_manifests: RegistryManifestRow;
+  registry_tags: RegistryTagRow;
+  registry_blobs: RegistryBlobRow;
+  usage_events: UsageEventRow;
 }

@@ -1,4 +1,4 @@
-import type { AuditEvent, Customer, License, LicenseStatus, Plan, Token, TokenStatus, Vendor } from '../core/model.js';
+import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, TagRecord, Token, TokenStatus, UsageEvent, Vendor } from '../core/model.js';
 import type { TokenType } from '../core/token-format.js';
 
 /** A token as the store keeps it: the domain token plus the HMAC of its secret. */
@@ -26,6 +26,13 @@ export interface AuditFilter {
   newest?: boolean;
 }
 
+export interface UsageFilter {
+  since?: Date;
+  customerId?: string;
+  repository?: string;
+  limit?: number;
+}
+
 export interface LastUsed {
   tokenId: string;
   at: Date;
@@ -42,6 +49,12 @@ export interface Store {
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A value that changes whenever a write may have been committed, by this
+   * process or another one sharing the database: caches keyed on it are
+   * dropped on the next request after a revoke made anywhere.
+   */
+  changeMarker(): Promise<string>;
 
   insertVendor(v: Vendor): Promise<void>;
   getVendor(id: string): Promise<Vendor | undefined>;
@@ -78,4 +91,31 @@ export interface Store {
 
   insertAudit(e: AuditEvent): Promise<void>;
   listAudit(vendorId: string, filter?: AuditFilter): Promise<AuditEvent[]>;
+
+  // Built-in registry metadata. Repositories are not vendor rows: a name's
+  // namespace decides whose it is, and decide() checks that on every request.
+  /** Stores a manifest once; storing the same digest again changes nothing. */
+  putManifest(m: ManifestRecord): Promise<void>;
+  getManifest(repository: string, digest: string): Promise<ManifestRecord | undefined>;
+  listManifests(repository: string): Promise<ManifestRecord[]>;
+  listReferrers(repository: string, subject: string): Promise<ManifestRecord[]>;
+  /** Deletes the manifest and every tag pointing at it. */
+  deleteManifest(repository: string, digest: string): Promise<boolean>;
+  /** Points a tag at a digest; returns the digest it pointed at before, if any. */
+  setTag(repository: string, tag: string, digest: string, at: Date): Promise<string | undefined>;
+  resolveTag(repository: string, tag: string): Promise<string | undefined>;
+  /** Sorted by tag. */
+  listTags(repository: string): Promise<TagRecord[]>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  linkBlob(repository: string, digest: string, size: number, at: Date): Promise<void>;
+  getBlobLink(repository: string, digest: string): Promise<{ size: number } | undefined>;
+  unlinkBlob(repository: string, digest: string): Promise<boolean>;
+  /** Repositories holding at least one manifest, sorted. */
+  listRepositories(): Promise<string[]>;
+  /** Every digest the registry still references (manifests, their children, linked blobs): what gc keeps. */
+  referencedDigests(): Promise<Set<string>>;
+
+  insertUsage(batch: readonly UsageEvent[]): Promise<void>;
+  /** Oldest first. */
+  listUsage(vendorId: string, filter?: UsageFilter): Promise<UsageEvent[]>;
 }

@@ -18,19 +18,22 @@ export interface TestInstance {
 
 /**
  * A fresh instance on a temp data dir with an injectable clock, or on the real
- * clock (`'real-time'`) when a real registry checks the tokens' times.
+ * clock (`'real-time'`, which setting `now` shifts) when a real registry or
+ * client checks the tokens' times.
  */
 export async function startInstance(start: Date | 'real-time' = new Date('2026-11-24T12:00:00Z')): Promise<TestInstance> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
   const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir } });
+  let offsetMs = 0;
   const clock: { now: Date } =
     start === 'real-time'
       ? {
+          // Real time, movable: setting it shifts the clock by the difference from now.
           get now() {
-            return new Date();
+            return new Date(Date.now() + offsetMs);
           },
-          set now(_: Date) {
-            throw new Error('this instance runs on the real clock');
+          set now(value: Date) {
+            offsetMs = value.getTime() - Date.now();
           },
         }
       : { now: start };

@@ -83,7 +83,9 @@ describe('/v2/ credential check', () => {
     for (const [name, header] of Object.entries(cases)) {
       const res = await get(header);
       expect(res.statusCode, name).toBe(401);
-      expect(res.headers['www-authenticate'], name).toBe('Basic realm="Portcullis"');
+      // The realm comes from config (server.public_url, here its default), never from the request.
+      const expected = 'Bearer realm="http://127.0.0.1:5000/token",service="portcullis"' + (header?.startsWith('Bearer') ? ',error="invalid_token"' : '');
+      expect(res.headers['www-authenticate'], name).toBe(expected);
       expect(res.json().errors[0].code, name).toBe('UNAUTHORIZED');
       bodies.add(res.body);
     }
@@ -105,11 +107,14 @@ describe('/v2/ credential check', () => {
   });
 
   it('challenges unauthenticated requests to any /v2 path before routing', async () => {
-    const res = await get(undefined, '/v2/acme/app/manifests/1.0');
+    const res = await app.inject({ method: 'GET', url: '/v2/acme/app/manifests/1.0', headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } });
     expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="http://127.0.0.1:5000/token",service="portcullis",scope="repository:acme/app:pull"');
+    const nowhere = await get(undefined, '/v2/no/such/route/at/all');
+    expect(nowhere.statusCode).toBe(401);
     const authed = await get(basic(tokens.vendor!.token.id, tokens.vendor!.secret), '/v2/acme/app/manifests/1.0');
     expect(authed.statusCode).toBe(404);
-    expect(authed.json().errors[0].code).toBe('NAME_UNKNOWN');
+    expect(authed.json().errors[0].code).toBe('MANIFEST_UNKNOWN');
   });
 
   it('sees a disable made after the app started on the very next request', async () => {

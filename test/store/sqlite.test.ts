@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../src/store/migrations/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { storeContract } from './store-contract.js';
 
@@ -28,8 +29,21 @@ describe('sqlite store', () => {
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const versions = raw.prepare('select name from schema_migrations order by name').all() as { name: string }[];
-    expect(versions.map((v) => v.name)).toEqual(['0001-initial']);
+    expect(versions.map((v) => v.name)).toEqual(Object.keys(migrations));
     raw.close();
+  });
+
+  it("changes its change marker when another connection commits, as the CLI does beside a server", async () => {
+    const file = join(dir, 'marker.sqlite');
+    const store = openSqliteStore(file);
+    await store.migrate();
+    const before = await store.changeMarker();
+    expect(await store.changeMarker()).toBe(before);
+    const other = new Database(file);
+    other.prepare("insert into vendors (id, name, namespaces, is_operator, created_at) values ('ven_cli', 'cli', '[]', 0, '2026-01-01T00:00:00.000Z')").run();
+    other.close();
+    expect(await store.changeMarker()).not.toBe(before);
+    await store.close();
   });
 
   it('waits for another process holding the write lock instead of failing (CLI beside a server)', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
-import type { Customer, License, Token, Vendor } from '../../src/core/model.js';
+import type { Customer, License, ManifestRecord, Token, UsageEvent, Vendor } from '../../src/core/model.js';
 import type { Store } from '../../src/store/store.js';
 
 const t0 = new Date('2026-11-24T12:00:00.000Z');
@@ -152,6 +152,119 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await store.listAudit('ven_a')).map((e) => e.id)).toEqual(['evt_1', 'evt_3']);
       expect((await store.listAudit('ven_a', { since: later(2) })).map((e) => e.detail)).toEqual([{ i: 3 }]);
       expect((await store.listAudit('ven_a', { limit: 1 })).map((e) => e.id)).toEqual(['evt_1']);
+    });
+
+    it('moves its change marker on every write and every transaction, and only then', async () => {
+      const m0 = await store.changeMarker();
+      await store.listVendors();
+      expect(await store.changeMarker()).toBe(m0);
+      await store.setTokenStatus('ven_a', 'nope', 'revoked', t0);
+      await store.insertCustomer(customer('cus_m', 'ven_a', 'marker'));
+      const m1 = await store.changeMarker();
+      expect(m1).not.toBe(m0);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.listVendors();
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await store.changeMarker()).not.toBe(m1);
+    });
+
+    describe('registry metadata', () => {
+      const d = (c: string) => `sha256:${c.repeat(64)}`;
+      const manifest = (repository: string, digest: string, extra: Partial<ManifestRecord> = {}): ManifestRecord => ({
+        repository,
+        digest,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        size: 500,
+        subject: null,
+        artifactType: null,
+        children: [
+          { digest: d('c'), kind: 'blob' },
+          { digest: d('1'), kind: 'blob' },
+        ],
+        createdAt: t0,
+        ...extra,
+      });
+
+      it('stores a manifest once, with its children, per repository', async () => {
+        await store.putManifest(manifest('acme/app', d('a')));
+        await store.putManifest(manifest('acme/app', d('a'), { size: 999 }));
+        expect(await store.getManifest('acme/app', d('a'))).toEqual(manifest('acme/app', d('a')));
+        expect(await store.getManifest('acme/other', d('a'))).toBeUndefined();
+        await store.putManifest(manifest('acme/other', d('a')));
+        expect(await store.listRepositories()).toEqual(['acme/app', 'acme/other']);
+        expect((await store.listManifests('acme/app')).map((m) => m.digest)).toEqual([d('a')]);
+      });
+
+      it('moves tags, lists them sorted, and deletes a manifest with the tags on it', async () => {
+        await store.putManifest(manifest('acme/app', d('a')));
+        await store.putManifest(manifest('acme/app', d('b')));
+        expect(await store.setTag('acme/app', '2.0', d('a'), t0)).toBeUndefined();
+        expect(await store.setTag('acme/app', '1.0', d('a'), t0)).toBeUndefined();
+        expect(await store.setTag('acme/app', '2.0', d('b'), later(1))).toBe(d('a'));
+        expect(await store.listTags('acme/app')).toEqual([
+          { tag: '1.0', digest: d('a') },
+          { tag: '2.0', digest: d('b') },
+        ]);
+        expect(await store.resolveTag('acme/app', '2.0')).toBe(d('b'));
+        expect(await store.deleteManifest('acme/app', d('a'))).toBe(true);
+        expect(await store.deleteManifest('acme/app', d('a'))).toBe(false);
+        expect(await store.listTags('acme/app')).toEqual([{ tag: '2.0', digest: d('b') }]);
+        expect(await store.deleteTag('acme/app', '2.0')).toBe(true);
+        expect(await store.resolveTag('acme/app', '2.0')).toBeUndefined();
+      });
+
+      it('finds referrers by subject', async () => {
+        await store.putManifest(manifest('acme/app', d('a')));
+        await store.putManifest(manifest('acme/app', d('5'), { subject: d('a'), artifactType: 'application/vnd.example.sig' }));
+        await store.putManifest(manifest('acme/other', d('6'), { subject: d('a') }));
+        expect((await store.listReferrers('acme/app', d('a'))).map((m) => [m.digest, m.artifactType])).toEqual([[d('5'), 'application/vnd.example.sig']]);
+      });
+
+      it('links blobs to repositories and reports every referenced digest', async () => {
+        await store.linkBlob('acme/app', d('9'), 42, t0);
+        await store.linkBlob('acme/app', d('9'), 42, t0);
+        expect(await store.getBlobLink('acme/app', d('9'))).toEqual({ size: 42 });
+        expect(await store.getBlobLink('acme/db', d('9'))).toBeUndefined();
+        await store.putManifest(manifest('acme/app', d('a')));
+        expect([...(await store.referencedDigests())].sort()).toEqual([d('1'), d('9'), d('a'), d('c')].sort());
+        expect(await store.unlinkBlob('acme/app', d('9'))).toBe(true);
+        expect(await store.getBlobLink('acme/app', d('9'))).toBeUndefined();
+      });
+    });
+
+    describe('usage events', () => {
+      const event = (id: string, vendorId: string, at: Date, extra: Partial<UsageEvent> = {}): UsageEvent => ({
+        id,
+        at,
+        vendorId,
+        tokenId: 'ctok_x',
+        customerId: 'cus_1',
+        action: 'pull',
+        repository: 'acme/app',
+        tag: '1.0',
+        digest: `sha256:${'a'.repeat(64)}`,
+        ip: '127.0.0.1',
+        userAgent: 'skopeo/1.9',
+        ...extra,
+      });
+
+      it('inserts a batch once even when it is replayed, and filters by vendor, customer, repository and time', async () => {
+        const batch = [
+          event('use_1', 'ven_a', later(1)),
+          event('use_2', 'ven_a', later(2), { repository: 'acme/db', tag: null, customerId: null, action: 'push' }),
+          event('use_3', 'ven_b', later(3)),
+          event('use_4', 'ven_a', later(4), { customerId: 'cus_2' }),
+        ];
+        await store.insertUsage(batch);
+        await store.insertUsage(batch.slice(0, 2));
+        expect((await store.listUsage('ven_a')).map((e) => e.id)).toEqual(['use_1', 'use_2', 'use_4']);
+        expect(await store.listUsage('ven_a', { repository: 'acme/db' })).toEqual([batch[1]]);
+        expect((await store.listUsage('ven_a', { customerId: 'cus_1' })).map((e) => e.id)).toEqual(['use_1']);
+        expect((await store.listUsage('ven_a', { since: later(2) })).map((e) => e.id)).toEqual(['use_2', 'use_4']);
+      });
     });
   });
 }

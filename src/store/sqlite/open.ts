@@ -37,5 +37,11 @@ export function openSqliteStore(file: string): KyselyStore {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  return new KyselyStore(new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(db) }));
+  // total_changes counts this connection's writes; data_version moves when another connection (the CLI) commits.
+  const marker = db.prepare<[], { own: number; other: number }>('select total_changes() as own, data_version as other from pragma_data_version()');
+  const changeMarker = () => {
+    const row = marker.get()!;
+    return `${row.own}:${row.other}`;
+  };
+  return new KyselyStore(new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(db) }), false, changeMarker);
 }

@@ -1,0 +1,500 @@
+/**
+ * Content-addressed blob storage of the built-in OCI registry (DESIGN §2, mode 1).
+ *
+ *   <root>/blobs/sha256/<2 hex>/<64 hex>   immutable, verified content
+ *   <root>/uploads/<uuid>/data             upload sessions in progress
+ *   <root>/tmp/<uuid>                      files on their way into blobs/
+ *
+ * A blob only ever appears under its digest by rename(2) of a temp file on the
+ * same filesystem, after its hash was checked and its data fsynced, so a crash
+ * leaves either no blob or the whole verified blob; leftovers in tmp/ and
+ * uploads/ go with pruneUploads. Everything streams with backpressure: blobs
+ * can be larger than the memory we have.
+ *
+ * One process per root is assumed for upload sessions: appends, finish and
+ * cancel of a session are serialized by an in-process lock (that is what keeps
+ * a PATCH racing the final PUT from changing bytes after they were hashed).
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+export type BlobStoreErrorCode =
+  | 'DIGEST_INVALID'
+  | 'SIZE_INVALID'
+  | 'BLOB_UPLOAD_UNKNOWN'
+  | 'BLOB_UPLOAD_INVALID'
+  | 'RANGE_INVALID'
+  | 'UNSUPPORTED';
+
+export interface BlobStoreErrorDetail {
+  /** RANGE_INVALID: bytes the upload (or blob) holds, for a 416 `Range: 0-<size-1>` / `Content-Range: bytes * /<size>`. */
+  size?: number;
+  /** SIZE_INVALID because of maxBlobBytes (answer 413); absent when a declared length was not met. */
+  limit?: number;
+}
+
+/** Messages are meant for the client: they never name a path. */
+export class BlobStoreError extends Error {
+  override readonly name = 'BlobStoreError';
+  constructor(
+    readonly code: BlobStoreErrorCode,
+    message: string,
+    readonly detail?: BlobStoreErrorDetail,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedDigest {
+  algorithm: 'sha256';
+  hex: string;
+}
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface BlobStoreOptions {
+  root: string;
+  maxBlobBytes: number;
+  now?: () => Date;
+}
+
+const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
+/** The OCI image-spec digest grammar: well-formed, whatever the algorithm. */
+const ANY_DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const PREFIX = /^[0-9a-f]{2}$/;
+
+/** `sha256:` and 64 lower-case hex digits, the only algorithm we store; anything else is null. */
+export function parseDigest(d: string): ParsedDigest | null {
+  const m = typeof d === 'string' ? SHA256_DIGEST.exec(d) : null;
+  return m ? { algorithm: 'sha256', hex: m[1]! } : null;
+}
+
+/** parseDigest, or the error to send: UNSUPPORTED for a well-formed digest of another algorithm. */
+export function requireDigest(d: string): ParsedDigest {
+  const parsed = parseDigest(d);
+  if (parsed) return parsed;
+  if (typeof d === 'string' && ANY_DIGEST.test(d) && !d.startsWith('sha256:')) {
+    throw new BlobStoreError('UNSUPPORTED', 'digest algorithm not supported: only sha256 is accepted');
+  }
+  throw new BlobStoreError('DIGEST_INVALID', 'invalid digest: expected sha256: followed by 64 lower-case hex digits');
+}
+
+export class BlobStore {
+  static readonly parseDigest = parseDigest;
+
+  private readonly root: string;
+  private readonly blobsDir: string;
+  private readonly uploadsDir: string;
+  private readonly tmpDir: string;
+  private readonly maxBlobBytes: number;
+  private readonly now: () => Date;
+
+  constructor(opts: BlobStoreOptions) {
+    if (!Number.isSafeInteger(opts.maxBlobBytes) || opts.maxBlobBytes <= 0) {
+      throw new RangeError('maxBlobBytes must be a positive integer');
+    }
+    this.root = resolve(opts.root);
+    this.blobsDir = join(this.root, 'blobs', 'sha256');
+    this.uploadsDir = join(this.root, 'uploads');
+    this.tmpDir = join(this.root, 'tmp');
+    this.maxBlobBytes = opts.maxBlobBytes;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async stat(digest: string): Promise<{ size: number } | undefined> {
+    const st = await statOrUndefined(this.blobPath(requireDigest(digest).hex));
+    return st?.isFile() ? { size: st.size } : undefined;
+  }
+
+  /**
+   * The blob, or the inclusive `range` of it (end clamped to the last byte, as
+   * HTTP does). `size` is always the whole blob's; `range` is what the stream
+   * holds. The caller must consume or destroy the stream: it holds a descriptor.
+   */
+  async open(
+    digest: string,
+    range?: ByteRange,
+  ): Promise<{ size: number; stream: Readable; range?: { start: number; end: number } } | undefined> {
+    const path = this.blobPath(requireDigest(digest).hex);
+    // One descriptor for size and data, so a gc delete in between cannot split them.
+    const fh = await open(path, 'r').catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    if (!fh) return undefined;
+    try {
+      const { size } = await fh.stat();
+      if (!range) return { size, stream: fh.createReadStream() };
+      const { start } = range;
+      const end = Math.min(range.end ?? size - 1, size - 1);
+      if (!Number.isSafeInteger(start) || start < 0 || start >= size || !Number.isSafeInteger(range.end ?? 0) || end < start) {
+        throw new BlobStoreError('RANGE_INVALID', `requested range not satisfiable for a blob of ${size} bytes`, { size });
+      }
+      return { size, stream: fh.createReadStream({ start, end }), range: { start, end } };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Monolithic upload. The whole body is hashed while it is written to a temp
+   * file; it is stored only when it matches. Storing an existing blob again
+   * is allowed and verified the same way.
+   */
+  async putVerified(expectedDigest: string, source: Readable, declaredLength?: number): Promise<{ digest: string; size: number }> {
+    return guarded(source, () => this.put(expectedDigest, source, declaredLength));
+  }
+
+  private async put(expectedDigest: string, source: Readable, declaredLength?: number): Promise<{ digest: string; size: number }> {
+    const { hex } = requireDigest(expectedDigest);
+    if (declaredLength !== undefined) {
+      if (!Number.isSafeInteger(declaredLength) || declaredLength < 0) {
+        throw new BlobStoreError('SIZE_INVALID', 'invalid content length');
+      }
+      if (declaredLength > this.maxBlobBytes) throw this.tooLarge();
+    }
+    const tmp = await this.tempPath();
+    try {
+      const hash = createHash('sha256');
+      const meter = new Meter(declaredLength ?? this.maxBlobBytes, hash, () =>
+        declaredLength === undefined ? this.tooLarge() : lengthMismatch(),
+      );
+      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+      if (declaredLength !== undefined && meter.bytes !== declaredLength) throw lengthMismatch();
+      if (hash.digest('hex') !== hex) throw digestMismatch();
+      await fsyncFile(tmp);
+      await this.install(tmp, hex);
+      return { digest: expectedDigest, size: meter.bytes };
+    } finally {
+      activeTemps.delete(tmp);
+      await rm(tmp, { force: true });
+    }
+  }
+
+  async startUpload(): Promise<{ id: string }> {
+    const id = randomUUID();
+    const dir = join(this.uploadsDir, id);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await (await open(join(dir, 'data'), 'wx', 0o644)).close();
+    return { id };
+  }
+
+  /**
+   * PATCH: append a chunk. With a Content-Range its start must be the current
+   * size (else RANGE_INVALID carrying that size) and its length the body's.
+   * A chunk that fails for any reason is cut off again, so the session keeps
+   * the size it had and the client can retry from there.
+   */
+  async appendUpload(id: string, source: Readable, contentRange?: { start: number; end: number }): Promise<{ size: number }> {
+    const dir = this.sessionDir(id);
+    return guarded(source, () => sessionLocks.run(dir, () => this.appendLocked(dir, source, contentRange)));
+  }
+
+  async uploadStatus(id: string): Promise<{ size: number } | undefined> {
+    if (!UPLOAD_ID.test(id)) return undefined;
+    const st = await statOrUndefined(join(this.uploadsDir, id, 'data'));
+    return st ? { size: st.size } : undefined;
+  }
+
+  /**
+   * PUT closing a session: append the last chunk, hash the whole data file
+   * again (a hash state would not survive a restart) and store it if it
+   * matches. Past the last chunk the session is gone whatever the outcome.
+   */
+  async finishUpload(id: string, expectedDigest: string, lastChunk?: Readable): Promise<{ digest: string; size: number }> {
+    const { hex } = requireDigest(expectedDigest);
+    const dir = this.sessionDir(id);
+    const finish = () => sessionLocks.run(dir, async () => {
+      if (lastChunk) await this.appendLocked(dir, lastChunk);
+      const tmp = await this.tempPath();
+      try {
+        // Moved out first, so that nothing appended later can reach what we hash.
+        await rename(join(dir, 'data'), tmp).catch((err: unknown) => Promise.reject(isNotFound(err) ? unknownUpload() : err));
+        await rm(dir, { recursive: true, force: true });
+        const { digest, size } = await hashFile(tmp);
+        if (digest !== hex) throw digestMismatch();
+        await fsyncFile(tmp);
+        await this.install(tmp, hex);
+        return { digest: expectedDigest, size };
+      } finally {
+        activeTemps.delete(tmp);
+        await rm(tmp, { force: true });
+      }
+    });
+    return lastChunk ? guarded(lastChunk, finish) : finish();
+  }
+
+  async cancelUpload(id: string): Promise<boolean> {
+    if (!UPLOAD_ID.test(id)) return false;
+    const dir = join(this.uploadsDir, id);
+    return sessionLocks.run(dir, async () => {
+      if (!(await statOrUndefined(dir))) return false;
+      await rm(dir, { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  /**
+   * Removes upload sessions, and stray temp files a crash left behind, that
+   * nothing has written to for `olderThanMs`. Sessions busy in this process
+   * are spared whatever their age. Returns how many of both were removed.
+   */
+  async pruneUploads(olderThanMs: number): Promise<number> {
+    const cutoff = this.now().getTime() - olderThanMs;
+    let removed = 0;
+    for (const name of await readdirOrEmpty(this.uploadsDir)) {
+      const dir = join(this.uploadsDir, name);
+      if (!UPLOAD_ID.test(name) || sessionLocks.busy(dir)) continue;
+      const gone = await sessionLocks.run(dir, async () => {
+        const [d, f] = await Promise.all([statOrUndefined(dir), statOrUndefined(join(dir, 'data'))]);
+        if (!d || Math.max(d.mtimeMs, f?.mtimeMs ?? 0) >= cutoff) return false;
+        await rm(dir, { recursive: true, force: true });
+        return true;
+      });
+      if (gone) removed++;
+    }
+    for (const name of await readdirOrEmpty(this.tmpDir)) {
+      const file = join(this.tmpDir, name);
+      if (activeTemps.has(file)) continue;
+      const st = await statOrUndefined(file);
+      if (!st || st.mtimeMs >= cutoff) continue;
+      await rm(file, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /** For garbage collection only: a manifest may still point here. */
+  async delete(digest: string): Promise<boolean> {
+    try {
+      await unlink(this.blobPath(requireDigest(digest).hex));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async *listDigests(): AsyncGenerator<string> {
+    for (const prefix of await readdirOrEmpty(this.blobsDir)) {
+      if (!PREFIX.test(prefix)) continue;
+      const entries = await readdir(join(this.blobsDir, prefix), { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        if (e.isFile() && HEX64.test(e.name) && e.name.startsWith(prefix)) yield `sha256:${e.name}`;
+      }
+    }
+  }
+
+  private async appendLocked(dir: string, source: Readable, range?: { start: number; end: number }): Promise<{ size: number }> {
+    const data = join(dir, 'data');
+    const st = await statOrUndefined(data);
+    if (!st) throw unknownUpload();
+    const size = st.size;
+    let limit = this.maxBlobBytes - size;
+    let tooMuch = () => this.tooLarge();
+    if (range) {
+      const { start, end } = range;
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start !== size || end < start) {
+        throw new BlobStoreError('RANGE_INVALID', `chunk out of order: the upload holds ${size} bytes`, { size });
+      }
+      const length = end - start + 1;
+      if (length > limit) throw this.tooLarge();
+      limit = length;
+      tooMuch = chunkMismatch;
+    }
+    const meter = new Meter(limit, undefined, tooMuch);
+    const out = createWriteStream(data, { flags: 'a' });
+    try {
+      await pipeline(source, meter, out);
+      if (range && meter.bytes !== range.end - range.start + 1) throw chunkMismatch();
+      return { size: size + meter.bytes };
+    } catch (err) {
+      // A write still in flight would land after the truncate.
+      await closed(out);
+      await truncate(data, size);
+      throw err;
+    }
+  }
+
+  /** rename(2) is atomic and replaces an identical file in place, so concurrent stores of one digest are fine. */
+  private async install(tmp: string, hex: string): Promise<void> {
+    const dir = join(this.blobsDir, hex.slice(0, 2));
+    const created = await mkdir(dir, { recursive: true, mode: 0o755 });
+    await rename(tmp, join(dir, hex));
+    // The rename must be durable before the client is told the blob exists.
+    await fsyncDir(dir);
+    if (created) await fsyncDir(dirname(created));
+  }
+
+  private blobPath(hex: string): string {
+    return join(this.blobsDir, hex.slice(0, 2), hex);
+  }
+
+  /** The only way from an id to a path: a client-chosen id never reaches the filesystem unchecked. */
+  private sessionDir(id: string): string {
+    if (typeof id !== 'string' || !UPLOAD_ID.test(id)) throw unknownUpload();
+    return join(this.uploadsDir, id);
+  }
+
+  private async tempPath(): Promise<string> {
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o755 });
+    const tmp = join(this.tmpDir, randomUUID());
+    activeTemps.add(tmp);
+    return tmp;
+  }
+
+  private tooLarge(): BlobStoreError {
+    return new BlobStoreError('SIZE_INVALID', `blob exceeds the maximum size of ${this.maxBlobBytes} bytes`, {
+      limit: this.maxBlobBytes,
+    });
+  }
+}
+
+/** Counts (and optionally hashes) what passes, failing as soon as more than `limit` bytes came. */
+class Meter extends Transform {
+  bytes = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly hash: Hash | undefined,
+    private readonly tooMuch: () => BlobStoreError,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.limit) return cb(this.tooMuch());
+    this.hash?.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+/** Runs async work one at a time per key, in arrival order. */
+class KeyedLock {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const tail = prev.then(() => new Promise<void>((r) => (release = r)));
+    this.tails.set(key, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+
+  busy(key: string): boolean {
+    return this.tails.has(key);
+  }
+}
+
+// Sessions being written and temp files in use here, which pruneUploads must
+// not take away. Module-wide rather than per instance, so that two BlobStores
+// on one root still agree.
+const sessionLocks = new KeyedLock();
+const activeTemps = new Set<string>();
+
+async function hashFile(path: string): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  await pipeline(createReadStream(path), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+  });
+  return { digest: hash.digest('hex'), size };
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Best effort: not every platform lets a directory be fsynced, and the data itself already is. */
+async function fsyncDir(path: string): Promise<void> {
+  try {
+    const fh = await open(path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    /* durability of the name only */
+  }
+}
+
+/**
+ * Until pipeline listens, an 'error' of the client's stream (it hung up while
+ * we waited for the lock) would be unhandled and take the process down;
+ * pipeline still sees the stream errored and rejects.
+ */
+async function guarded<T>(source: Readable, fn: () => Promise<T>): Promise<T> {
+  const ignore = () => {};
+  source.on('error', ignore);
+  try {
+    return await fn();
+  } finally {
+    source.off('error', ignore);
+  }
+}
+
+function closed(stream: Writable): Promise<void> {
+  return stream.closed ? Promise.resolve() : new Promise((r) => stream.once('close', () => r()));
+}
+
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function readdirOrEmpty(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function digestMismatch(): BlobStoreError {
+  return new BlobStoreError('DIGEST_INVALID', 'provided digest did not match uploaded content');
+}
+
+function lengthMismatch(): BlobStoreError {
+  return new BlobStoreError('SIZE_INVALID', 'provided length did not match content length');
+}
+
+function chunkMismatch(): BlobStoreError {
+  return new BlobStoreError('BLOB_UPLOAD_INVALID', 'chunk length did not match its Content-Range');
+}
+
+function unknownUpload(): BlobStoreError {
+  return new BlobStoreError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry');
+}
