@@ -5,6 +5,7 @@ import { PortcullisError } from '../core/errors.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCustomerCommands } from './commands/customers.js';
 import { registerExplainCommand } from './commands/explain.js';
+import { registerGcCommand } from './commands/gc.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLicenseCommands } from './commands/licenses.js';
 import { registerPlanCommands } from './commands/plans.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerExplainCommand(program);
   registerKeyCommands(program);
+  registerGcCommand(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: helpOnly });
   return program;
 }

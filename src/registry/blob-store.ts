@@ -111,9 +111,10 @@ export class BlobStore {
     this.now = opts.now ?? (() => new Date());
   }
 
-  async stat(digest: string): Promise<{ size: number } | undefined> {
+  /** `storedAt` lets garbage collection spare blobs too young to have been linked yet. */
+  async stat(digest: string): Promise<{ size: number; storedAt: Date } | undefined> {
     const st = await statOrUndefined(this.blobPath(requireDigest(digest).hex));
-    return st?.isFile() ? { size: st.size } : undefined;
+    return st?.isFile() ? { size: st.size, storedAt: st.mtime } : undefined;
   }
 
   /**

@@ -399,6 +399,19 @@ export class KyselyStore implements Store {
     return out;
   }
 
+  async isDigestReferenced(digest: string): Promise<boolean> {
+    const linked = await this.db.selectFrom('registry_blobs').select('digest').where('digest', '=', digest).limit(1).executeTakeFirst();
+    if (linked) return true;
+    const manifest = await this.db
+      .selectFrom('registry_manifests')
+      .select('digest')
+      // Digests are [a-z0-9:] only, so a substring match on the JSON text cannot misfire.
+      .where((eb) => eb.or([eb('digest', '=', digest), eb('children', 'like', `%"${digest}"%`)]))
+      .limit(1)
+      .executeTakeFirst();
+    return manifest !== undefined;
+  }
+
   // usage
 
   async insertUsage(batch: readonly UsageEvent[]): Promise<void> {

@@ -114,6 +114,8 @@ export interface Store {
   listRepositories(): Promise<string[]>;
   /** Every digest the registry still references (manifests, their children, linked blobs): what gc keeps. */
   referencedDigests(): Promise<Set<string>>;
+  /** One digest of referencedDigests(), looked up now: gc's last check before it deletes. */
+  isDigestReferenced(digest: string): Promise<boolean>;
 
   insertUsage(batch: readonly UsageEvent[]): Promise<void>;
   /** Oldest first. */

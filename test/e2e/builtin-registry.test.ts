@@ -14,6 +14,7 @@ import { changeTokenStatus, createToken, type CreatedToken } from '../../src/ser
 import { createVendor } from '../../src/service/vendors.js';
 import type { Caller } from '../../src/service/context.js';
 import { buildImageLayout, MEDIA_TYPES, type BuiltImage } from '../helpers/oci-layout.js';
+import { runCommand } from '../helpers/run.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 import { copyToRegistry, inspect, skopeo } from '../helpers/skopeo.js';
 import { describeE2E } from '../helpers/system-tools.js';
@@ -88,6 +89,19 @@ describeE2E('built-in registry: skopeo push and pull with tag entitlements', () 
     const got = await inspect<{ Architecture: string }>(`${host}/acme/app:1.2`, creds(t.customer!), ['--override-arch', 'arm64']);
     expect(got.ok && got.json.Architecture).toBe('arm64');
   });
+
+  it('podman (vfs storage) pulls 1.2 and is refused 2.0', async () => {
+    const root = join(work, 'podman');
+    const podman = (image: string) =>
+      runCommand('podman', ['--storage-driver', 'vfs', '--root', join(root, 'root'), '--runroot', join(root, 'run'), '--events-backend', 'none', 'pull', '--tls-verify=false', '--creds', creds(t.customer!), `${host}/${image}`]);
+    const ok = await podman('acme/app:1.2');
+    expect(ok.stderr).not.toContain('Error');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    const denied = await podman('acme/app:2.0');
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toMatch(/denied|tag 2\.0 is outside 1\.\*/);
+  }, 60_000);
 
   it('is denied 2.0 with a message naming the pattern', async () => {
     const r = await pull(t.customer!, 'acme/app:2.0');

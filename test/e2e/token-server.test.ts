@@ -2,7 +2,6 @@
  * Token-server mode end to end: Debian's docker-registry with token auth
  * pointed at a running Portcullis, driven by the real skopeo and docker CLI.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,27 +17,15 @@ import { createVendor } from '../../src/service/vendors.js';
 import type { Caller } from '../../src/service/context.js';
 import { startDistribution, type Distribution } from '../helpers/distribution.js';
 import { buildImageLayout, MEDIA_TYPES, type BuiltImage } from '../helpers/oci-layout.js';
+import { runCommand } from '../helpers/run.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 import { copyToRegistry, inspect, skopeo } from '../helpers/skopeo.js';
 import { describeE2E } from '../helpers/system-tools.js';
 
 
 /** `docker login --password-stdin`: the CLI alone, no engine needed. */
-function dockerLogin(host: string, user: string, secret: string, configDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', ['login', host, '-u', user, '--password-stdin'], { env: { ...process.env, DOCKER_CONFIG: configDir } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(`${secret}\n`);
-  });
+function dockerLogin(host: string, user: string, secret: string, configDir: string) {
+  return runCommand('docker', ['login', host, '-u', user, '--password-stdin'], { input: `${secret}\n`, env: { ...process.env, DOCKER_CONFIG: configDir }, timeoutMs: 30_000 });
 }
 const creds = (t: CreatedToken) => `${t.token.id}:${t.secret}`;
 

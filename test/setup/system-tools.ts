@@ -39,6 +39,7 @@ export interface SystemTool {
 export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { pkg: 'docker-registry', binary: '/usr/bin/docker-registry' },
   { pkg: 'skopeo', binary: '/usr/bin/skopeo' },
+  { pkg: 'podman', binary: '/usr/bin/podman' },
   // Only `docker login` is used (it needs no engine); any docker CLI on PATH will do.
   { pkg: 'docker.io', binary: 'docker' },
 ];

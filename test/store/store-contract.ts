@@ -230,6 +230,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.getBlobLink('acme/db', d('9'))).toBeUndefined();
         await store.putManifest(manifest('acme/app', d('a')));
         expect([...(await store.referencedDigests())].sort()).toEqual([d('1'), d('9'), d('a'), d('c')].sort());
+        for (const x of ['1', '9', 'a', 'c']) expect(await store.isDigestReferenced(d(x))).toBe(true);
+        expect(await store.isDigestReferenced(d('f'))).toBe(false);
         expect(await store.unlinkBlob('acme/app', d('9'))).toBe(true);
         expect(await store.getBlobLink('acme/app', d('9'))).toBeUndefined();
       });
