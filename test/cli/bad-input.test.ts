@@ -64,6 +64,7 @@ describe.concurrent('unknown option, on every command', () => {
     ['keys', 'list'],
     ['keys', 'rotate'],
     ['keys', 'cert'],
+    ['gc'],
   ];
   it.each(commands.map((c) => [c.slice(0, 2).filter((w) => !w.startsWith('-') && w !== T).join(' '), c] as const))('%s --bogus', async (_name, args) => {
     expectCliError(await runCliAsync(dataDir, ...args, '--bogus'), 2, /unknown option '--bogus'/);
@@ -127,6 +128,7 @@ describe.concurrent('bad option values', () => {
     ['token create --name ""', ['token', 'create', '--type', 'vendor', '--name', ''], /name must not be empty/],
     ['audit --limit abc', ['audit', '--limit', 'abc'], /--limit/],
     ['audit --since -1h', ['audit', '--since', '-1h'], /negative/],
+    ['gc --grace 1M', ['gc', '--grace', '1M'], /--grace: duration 1M uses years or months/],
     ['serve --port abc', ['serve', '--port', 'abc'], /--port must be a number from 0 to 65535, got "abc"/],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
