@@ -17,6 +17,10 @@ import type { CreatedToken } from './service/tokens.js';
 import { BlobStore } from './registry/blob-store.js';
 import { RegistryAccess } from './registry/access.js';
 import { openSqliteStore } from './store/sqlite/open.js';
+import { UsageRecorder } from './usage/usage-recorder.js';
+
+/** Usage events not yet in the store; survives a crash of `serve`. */
+export const USAGE_JOURNAL = 'usage.journal';
 import type { Store } from './store/store.js';
 
 /** Everything a running instance or a CLI command needs, built in one place. */
@@ -29,6 +33,8 @@ export interface Runtime extends ServiceDeps {
   /** The built-in registry's blobs, under data_dir/registry. */
   blobs: BlobStore;
   registryAccess: RegistryAccess;
+  /** Manifest pulls and pushes, journalled and written behind; `serve` recovers and starts it. */
+  usage: UsageRecorder;
   lastUsed: LastUsedRecorder;
   authenticator: Authenticator;
   close(): Promise<void>;
@@ -77,6 +83,7 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       operator = found;
     }
     const lastUsed = new LastUsedRecorder(store, options.onBackgroundError);
+    const usage = new UsageRecorder({ store, journalPath: join(dataDir, USAGE_JOURNAL), random, onError: options.onBackgroundError });
     const access = new AccessCache(store);
     const authenticator = new Authenticator({ store, pepper, lastUsed, findToken: (id) => access.token(id) });
     const tokenServer = new TokenServer({ store, authenticator, keys, config, pepper, random, now, principalOf: (t) => access.principal(t) });
@@ -88,9 +95,11 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       access,
       blobs: new BlobStore({ root: join(dataDir, 'registry'), maxBlobBytes: config.registry.max_blob_bytes, now }),
       registryAccess: new RegistryAccess(store, access, now),
+      usage,
       lastUsed,
       authenticator,
       async close() {
+        await usage.stop();
         await lastUsed.stop();
         await store.close();
       },

@@ -11,6 +11,7 @@ import { registerLicenseCommands } from './commands/licenses.js';
 import { registerPlanCommands } from './commands/plans.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
+import { registerUsageCommand } from './commands/usage.js';
 import { registerVendorCommands } from './commands/vendors.js';
 
 /** Exit codes: 0 ok, 1 failure (not found, conflict, runtime), 2 bad input or usage. */
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerPlanCommands(program);
   registerVendorCommands(program);
   registerAuditCommand(program);
+  registerUsageCommand(program);
   registerExplainCommand(program);
   registerKeyCommands(program);
   registerGcCommand(program);

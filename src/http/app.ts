@@ -62,6 +62,27 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     return typeof address === 'object' && address !== null ? address.port : undefined;
   });
   registerV2Auth(app, runtime, base);
-  registerRegistryRoutes(app, { runtime, base, blobs: runtime.blobs, access: runtime.registryAccess });
+  registerRegistryRoutes(app, {
+    runtime,
+    base,
+    blobs: runtime.blobs,
+    access: runtime.registryAccess,
+    onManifest: (request, action, repository, tag, digest) => {
+      const caller = request.registryCaller;
+      if (!caller) return;
+      runtime.usage.record({
+        at: runtime.now(),
+        vendorId: caller.token.vendorId,
+        tokenId: caller.token.id,
+        customerId: caller.token.customerId,
+        action,
+        repository,
+        tag,
+        digest,
+        ip: request.ip,
+        userAgent: String(request.headers['user-agent'] ?? '').slice(0, 512),
+      });
+    },
+  });
   return app;
 }

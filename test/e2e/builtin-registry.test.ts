@@ -14,6 +14,7 @@ import { changeTokenStatus, createToken, type CreatedToken } from '../../src/ser
 import { createVendor } from '../../src/service/vendors.js';
 import type { Caller } from '../../src/service/context.js';
 import { buildImageLayout, MEDIA_TYPES, type BuiltImage } from '../helpers/oci-layout.js';
+import { runCliJsonAsync } from '../helpers/cli.js';
 import { runCommand } from '../helpers/run.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 import { copyToRegistry, inspect, skopeo } from '../helpers/skopeo.js';
@@ -156,6 +157,26 @@ describeE2E('built-in registry: skopeo push and pull with tag entitlements', () 
     expect(await inst.runtime.blobs.stat(wrong)).toBeUndefined();
     expect(await inst.runtime.store.getBlobLink('acme/app', wrong)).toBeUndefined();
     expect((await fetch(`http://${host}/v2/acme/app/blobs/${wrong}`, { headers: auth })).status).toBe(404);
+  });
+
+  it('portcullis usage shows the pushes and pulls, by repository and tag', async () => {
+    await inst.runtime.usage.flush();
+    const usage = await runCliJsonAsync<{ counts: { repository: string; tag: string | null; pulls: number; pushes: number }[]; events: { token: string; tag: string | null; action: string; ip: string; user_agent: string }[] }>(
+      inst.dataDir,
+      '--vendor',
+      'acme',
+      'usage',
+      '--json',
+    );
+    const count = (tag: string | null) => usage.counts.find((c) => c.repository === 'acme/app' && c.tag === tag);
+    expect(count('1.2')!.pulls).toBeGreaterThanOrEqual(3);
+    expect(count('1.0')!.pushes).toBe(1);
+    expect(count('2.0')!.pushes).toBe(1);
+    // The customer's refused pulls of 2.0 are not pulls.
+    expect(usage.events.filter((e) => e.token === t.customer!.token.id && e.tag === '2.0')).toEqual([]);
+    const customerPull = usage.events.find((e) => e.token === t.customer!.token.id)!;
+    expect(customerPull.ip).toBe('127.0.0.1');
+    expect(customerPull.user_agent).toMatch(/skopeo|containers|podman/i);
   });
 
   it('a license whose valid_until passes stops pulls (moved clock)', async () => {

@@ -62,11 +62,15 @@ export function registerServeCommands(program: Command): void {
       const logger = pino({ level: config.log.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
       const { runtime, created } = await openRuntime(config, {
         initialize: true,
-        onBackgroundError: (err) => logger.error({ err }, 'writing last-used times failed; will retry'),
+        onBackgroundError: (err) => logger.error({ err }, 'background write (last-used times, usage) failed; will retry'),
       });
       for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
       const app = await buildApp(runtime, { logger });
+      // Usage a crash left in the journal reaches the store before anything new is recorded.
+      const recovered = await runtime.usage.recover();
+      if (recovered > 0) logger.info({ events: recovered }, 'recovered usage events from the journal');
       runtime.lastUsed.start(config.tokens.last_used_flush_ms);
+      runtime.usage.start(config.tokens.last_used_flush_ms);
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
