@@ -111,6 +111,7 @@ export interface ManifestRecord {
   /** The manifest this one refers to (signatures, SBOMs): the referrers API. */
   subject: string | null;
   artifactType: string | null;
+  annotations: Record<string, string> | null;
   /** Index entries (manifests), config and layers (blobs). */
   children: { digest: string; kind: 'manifest' | 'blob' }[];
   createdAt: Date;

@@ -17,7 +17,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -180,10 +180,15 @@ export class BlobStore {
     }
   }
 
-  async startUpload(): Promise<{ id: string }> {
+  /**
+   * `owner` (the repository) is kept with the session: an upload id seen in a
+   * Location header must not let anyone continue it under another repository.
+   */
+  async startUpload(owner = ''): Promise<{ id: string }> {
     const id = randomUUID();
     const dir = join(this.uploadsDir, id);
     await mkdir(dir, { recursive: true, mode: 0o755 });
+    await writeFile(join(dir, 'owner'), owner, { mode: 0o644 });
     await (await open(join(dir, 'data'), 'wx', 0o644)).close();
     return { id };
   }
@@ -199,10 +204,12 @@ export class BlobStore {
     return guarded(source, () => sessionLocks.run(dir, () => this.appendLocked(dir, source, contentRange)));
   }
 
-  async uploadStatus(id: string): Promise<{ size: number } | undefined> {
+  async uploadStatus(id: string): Promise<{ size: number; owner: string } | undefined> {
     if (!UPLOAD_ID.test(id)) return undefined;
     const st = await statOrUndefined(join(this.uploadsDir, id, 'data'));
-    return st ? { size: st.size } : undefined;
+    if (!st) return undefined;
+    const owner = await readFile(join(this.uploadsDir, id, 'owner'), 'utf8').catch(() => '');
+    return { size: st.size, owner };
   }
 
   /**

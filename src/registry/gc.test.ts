@@ -43,7 +43,7 @@ describe('collectGarbage', () => {
     const linked = await put('linked only', 2 * HOUR);
     const orphan = await put('orphan', 2 * HOUR);
     const young = await put('young orphan', 60_000);
-    await store.putManifest({ repository: 'acme/app', digest: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 8, subject: null, artifactType: null, children: [{ digest: layer, kind: 'blob' }], createdAt: NOW });
+    await store.putManifest({ repository: 'acme/app', digest: manifest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 8, subject: null, artifactType: null, annotations: null, children: [{ digest: layer, kind: 'blob' }], createdAt: NOW });
     await store.linkBlob('acme/other', linked, 11, NOW);
 
     const dry = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: true });

@@ -302,6 +302,7 @@ export class KyselyStore implements Store {
         size: m.size,
         subject: m.subject,
         artifact_type: m.artifactType,
+        annotations: m.annotations === null ? null : json(m.annotations),
         children: json(m.children),
         created_at: iso(m.createdAt),
       })
@@ -443,6 +444,7 @@ function toManifest(r: Selectable<RegistryManifestRow>): ManifestRecord {
     size: Number(r.size),
     subject: r.subject,
     artifactType: r.artifact_type,
+    annotations: r.annotations === null ? null : (JSON.parse(r.annotations) as Record<string, string>),
     children: JSON.parse(r.children) as ManifestRecord['children'],
     createdAt: date(r.created_at),
   };

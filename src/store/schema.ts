@@ -80,6 +80,7 @@ export interface RegistryManifestRow {
   size: number;
   subject: string | null;
   artifact_type: string | null;
+  annotations: string | null;
   children: string;
   created_at: string;
 }

@@ -180,6 +180,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         size: 500,
         subject: null,
         artifactType: null,
+        annotations: null,
         children: [
           { digest: d('c'), kind: 'blob' },
           { digest: d('1'), kind: 'blob' },
@@ -218,9 +219,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
       it('finds referrers by subject', async () => {
         await store.putManifest(manifest('acme/app', d('a')));
-        await store.putManifest(manifest('acme/app', d('5'), { subject: d('a'), artifactType: 'application/vnd.example.sig' }));
+        await store.putManifest(manifest('acme/app', d('5'), { subject: d('a'), artifactType: 'application/vnd.example.sig', annotations: { 'org.example.signed-by': 'ci' } }));
         await store.putManifest(manifest('acme/other', d('6'), { subject: d('a') }));
-        expect((await store.listReferrers('acme/app', d('a'))).map((m) => [m.digest, m.artifactType])).toEqual([[d('5'), 'application/vnd.example.sig']]);
+        expect((await store.listReferrers('acme/app', d('a'))).map((m) => [m.digest, m.artifactType, m.annotations])).toEqual([[d('5'), 'application/vnd.example.sig', { 'org.example.signed-by': 'ci' }]]);
       });
 
       it('links blobs to repositories and reports every referenced digest', async () => {

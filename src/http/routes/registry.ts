@@ -215,6 +215,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
           size: bytes.length,
           subject: parsed.subject?.digest ?? null,
           artifactType: parsed.artifactType ?? parsed.config?.mediaType ?? null,
+          annotations: parsed.annotations ?? null,
           children: refs.map((c) => ({ digest: c.digest, kind: c.kind })),
           createdAt: now,
         });
@@ -323,7 +324,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
     if (q.mount !== undefined && parseDigest(q.mount) && q.from !== undefined) {
       // Mount only what the caller could pull from the source itself; otherwise upload as usual.
       const from = q.from;
-      const mayRead = access.check({ ...caller, jwtAccess: undefined }, 'pull', from).allow && (await access.mayFetchDigest({ ...caller, jwtAccess: undefined }, from, q.mount, 'blob')).allow;
+      const mayRead = (await access.mayFetchDigest(caller, from, q.mount, 'blob')).allow;
       const link = mayRead ? await store.getBlobLink(from, q.mount) : undefined;
       if (link && (await blobs.stat(q.mount))) return finished(reply, name, { digest: q.mount, size: link.size });
     }
@@ -333,7 +334,7 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
         const length = Number(request.headers['content-length'] ?? Number.NaN);
         return finished(reply, name, await blobs.putVerified(q.digest, bodyStream(request), Number.isFinite(length) ? length : undefined));
       }
-      const { id } = await blobs.startUpload();
+      const { id } = await blobs.startUpload(name);
       return uploadHeaders(reply.code(202), name, id, 0).send();
     } catch (err) {
       return blobError(reply, err);
@@ -343,13 +344,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
   async function upload(request: FastifyRequest, reply: Reply, caller: RegistryCaller, name: string, id: string, q: Record<string, string | undefined>): Promise<Reply> {
     const verdict = access.check(caller, 'push', name);
     if (!verdict.allow) return deny(request, reply, verdict, `repository:${name}:pull,push`, deps.base);
+    // A session belongs to the repository it was started in; elsewhere it does not exist.
+    const status = await blobs.uploadStatus(id);
+    if (!status || status.owner !== name) return fail(reply, 404, 'BLOB_UPLOAD_UNKNOWN', 'upload unknown: it may have finished, been cancelled or expired');
     try {
       switch (request.method) {
-        case 'GET': {
-          const status = await blobs.uploadStatus(id);
-          if (!status) return fail(reply, 404, 'BLOB_UPLOAD_UNKNOWN', 'upload unknown: it may have finished, been cancelled or expired');
+        case 'GET':
           return uploadHeaders(reply.code(204), name, id, status.size).send();
-        }
         case 'PATCH': {
           const range = parseContentRange(request.headers['content-range']);
           if (range === 'bad') return fail(reply, 400, 'BLOB_UPLOAD_INVALID', 'Content-Range must be start-end');
@@ -388,7 +389,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
     return reply.type(OCI_INDEX).send({
       schemaVersion: 2,
       mediaType: OCI_INDEX,
-      manifests: list.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size, ...(m.artifactType ? { artifactType: m.artifactType } : {}) })),
+      manifests: list.map((m) => ({
+        mediaType: m.mediaType,
+        digest: m.digest,
+        size: m.size,
+        ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+        ...(m.annotations ? { annotations: m.annotations } : {}),
+      })),
     });
   }
 }

@@ -13,6 +13,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('size', 'integer', (c) => c.notNull())
     .addColumn('subject', 'text')
     .addColumn('artifact_type', 'text')
+    // JSON object or null: the referrers API must repeat a manifest's annotations.
+    .addColumn('annotations', 'text')
     // JSON list of {digest, kind}: what this manifest references (index entries, config, layers).
     .addColumn('children', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
