@@ -4,7 +4,8 @@
  *   the same in-process app, so the ratio isolates what authentication adds;
  * - /token issuance for a licensed customer against the practical limit: a bare
  *   Fastify endpoint that only checks Basic credentials against one HMAC and
- *   signs the same JWT with the same key through jose.
+ *   signs the same JWT with the same key through jose;
+ * - the built-in registry against docker-registry (bench/registry.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { parseBasicAuthorization } from '../src/core/basic-auth.js';
 import { hashSecret, verifySecret } from '../src/auth/secret-hash.js';
 import { buildApp } from '../src/http/app.js';
 import { openRuntime } from '../src/runtime.js';
+import { benchRegistry } from './registry.js';
 import { createCustomer } from '../src/service/customers.js';
 import { createLicense } from '../src/service/licenses.js';
 import { createToken } from '../src/service/tokens.js';
@@ -89,6 +91,11 @@ try {
   await bare.close();
   await app.close();
   await runtime.close();
+
+  // The built-in registry against docker-registry, real servers on loopback.
+  const registryRows = await benchRegistry();
+  console.table(registryRows);
+  writeFileSync('bench/results/builtin-registry.json', JSON.stringify({ at: new Date().toISOString(), rows: registryRows }, null, 2));
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,4 +1,5 @@
 import type { LastUsed, Store } from '../store/store.js';
+import { WriteBehind } from '../store/write-behind.js';
 
 /**
  * Collects "token X was used at T from IP" in memory and writes them in one
@@ -6,15 +7,15 @@ import type { LastUsed, Store } from '../store/store.js';
  * Only the latest observation per token is kept; a failed flush keeps its
  * entries for the next one.
  */
-export class LastUsedRecorder {
+export class LastUsedRecorder extends WriteBehind {
   private pending = new Map<string, LastUsed>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly onError: (err: unknown) => void = () => {},
-  ) {}
+  ) {
+    super();
+  }
 
   note(tokenId: string, at: Date, ip: string): void {
     const prev = this.pending.get(tokenId);
@@ -25,33 +26,14 @@ export class LastUsedRecorder {
     return this.pending.size;
   }
 
-  start(intervalMs: number): void {
-    this.timer ??= setInterval(() => void this.flush(), intervalMs);
-    this.timer.unref();
-  }
-
-  async flush(): Promise<void> {
-    // One flush at a time: a slow database must not pile up overlapping writes.
-    if (this.flushing) return this.flushing;
-    if (this.pending.size === 0) return;
+  protected async writeBatch(): Promise<void> {
     const batch = [...this.pending.values()];
     this.pending = new Map();
-    this.flushing = this.store
-      .recordLastUsed(batch)
-      .catch((err: unknown) => {
-        for (const u of batch) this.note(u.tokenId, u.at, u.ip);
-        this.onError(err);
-      })
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    return this.flushing;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushing;
-    await this.flush();
+    try {
+      await this.store.recordLastUsed(batch);
+    } catch (err) {
+      for (const u of batch) this.note(u.tokenId, u.at, u.ip);
+      this.onError(err);
+    }
   }
 }

@@ -1,5 +1,4 @@
 import { describe, it, expect } from 'vitest';
-import { PortcullisError } from './errors.js';
 import {
   DOCKER_MANIFEST,
   DOCKER_MANIFEST_LIST,
@@ -15,6 +14,7 @@ import {
   negotiate,
   parseManifest,
 } from './oci-manifest.js';
+import { errorOf } from '../../test/helpers/errors.js';
 
 const dg = (c: string) => `sha256:${c.repeat(64)}`;
 const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
@@ -37,15 +37,6 @@ const ociIndex = {
   ],
 };
 
-function errorOf(fn: () => unknown): PortcullisError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PortcullisError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('isValidDigest', () => {
   it.each([

@@ -1,18 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { PortcullisError } from './errors.js';
 import { linkHeader, paginate, parsePageParams, parseReference, parseV2Path, type V2Route } from './oci-reference.js';
+import { errorOf } from '../../test/helpers/errors.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 
-function errorOf(fn: () => unknown): PortcullisError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof PortcullisError) return e;
-    throw e;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseReference', () => {
   it.each([

@@ -51,7 +51,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
 
   const metrics = createMetrics();
-  registerHealthRoutes(app);
+  registerHealthRoutes(app, runtime);
   registerMetricsRoute(app, metrics);
   registerTokenRoutes(app, runtime, metrics);
   registerKeyRoutes(app, runtime);

@@ -71,6 +71,8 @@ const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 const ANY_DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Larger reads than the 64 KiB default: fewer syscalls and writes per GiB served, still bounded memory. */
+const READ_CHUNK = 1024 * 1024;
 const PREFIX = /^[0-9a-f]{2}$/;
 
 /** `sha256:` and 64 lower-case hex digits, the only algorithm we store; anything else is null. */
@@ -92,7 +94,7 @@ export function requireDigest(d: string): ParsedDigest {
 export class BlobStore {
   static readonly parseDigest = parseDigest;
 
-  private readonly root: string;
+  readonly root: string;
   private readonly blobsDir: string;
   private readonly uploadsDir: string;
   private readonly tmpDir: string;
@@ -132,13 +134,13 @@ export class BlobStore {
     if (!fh) return undefined;
     try {
       const { size } = await fh.stat();
-      if (!range) return { size, stream: fh.createReadStream() };
+      if (!range) return { size, stream: fh.createReadStream({ highWaterMark: READ_CHUNK }) };
       const { start } = range;
       const end = Math.min(range.end ?? size - 1, size - 1);
       if (!Number.isSafeInteger(start) || start < 0 || start >= size || !Number.isSafeInteger(range.end ?? 0) || end < start) {
         throw new BlobStoreError('RANGE_INVALID', `requested range not satisfiable for a blob of ${size} bytes`, { size });
       }
-      return { size, stream: fh.createReadStream({ start, end }), range: { start, end } };
+      return { size, stream: fh.createReadStream({ start, end, highWaterMark: READ_CHUNK }), range: { start, end } };
     } catch (err) {
       await fh.close();
       throw err;

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, unlinkSyn
 import { newEventId, type Random } from '../core/ids.js';
 import type { UsageEvent } from '../core/model.js';
 import type { Store } from '../store/store.js';
+import { WriteBehind } from '../store/write-behind.js';
 
 export interface UsageRecorderOptions {
   store: Pick<Store, 'insertUsage'>;
@@ -24,10 +25,8 @@ export interface UsageRecorderOptions {
  * recover() replays both files: events that were committed before the crash
  * are skipped by id instead of counted twice.
  */
-export class UsageRecorder {
+export class UsageRecorder extends WriteBehind {
   private pending: UsageEvent[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
   /** A failed append may have left half a line: the next one starts on a fresh line. */
   private freshLine = false;
   private readonly store: Pick<Store, 'insertUsage'>;
@@ -37,6 +36,7 @@ export class UsageRecorder {
   private readonly onError: (err: unknown) => void;
 
   constructor(options: UsageRecorderOptions) {
+    super();
     this.store = options.store;
     this.journalPath = options.journalPath;
     this.flushingPath = `${options.journalPath}.flushing`;
@@ -64,16 +64,9 @@ export class UsageRecorder {
     return event;
   }
 
-  start(intervalMs: number): void {
-    this.timer ??= setInterval(() => void this.flush(), intervalMs);
-    this.timer.unref();
-  }
 
   /** Never rejects: a failure is reported to onError and the events wait for the next flush. */
-  async flush(): Promise<void> {
-    // One flush at a time: a slow database must not pile up overlapping batches.
-    if (this.flushing) return this.flushing;
-    if (this.pending.length === 0) return;
+  protected async writeBatch(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     try {
@@ -83,29 +76,21 @@ export class UsageRecorder {
       this.onError(err);
       return;
     }
-    this.flushing = this.store
-      .insertUsage(batch)
-      .then(
-        () => rmSync(this.flushingPath, { force: true }),
-        (err: unknown) => {
-          // `.flushing` stays: the next rotate folds the live journal into it.
-          this.pending = batch.concat(this.pending);
-          this.onError(err);
-        },
-      )
-      .catch((err: unknown) => this.onError(err))
-      .finally(() => {
-        this.flushing = undefined;
-      });
-    return this.flushing;
+    try {
+      await this.store.insertUsage(batch);
+    } catch (err) {
+      // `.flushing` stays: the next rotate folds the live journal into it.
+      this.pending = batch.concat(this.pending);
+      this.onError(err);
+      return;
+    }
+    try {
+      rmSync(this.flushingPath, { force: true });
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flushing;
-    await this.flush();
-  }
 
   /**
    * Start-up, before the first record(): writes the events a previous process

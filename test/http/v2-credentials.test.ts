@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -166,6 +166,25 @@ describe('/v2/ credential check', () => {
       expect(db).not.toContain(s);
       // Nor base64 of user:secret, as an Authorization header would carry it.
       expect(log).not.toContain(Buffer.from(s).toString('base64').slice(0, 24));
+    }
+  });
+});
+
+describe('/readyz', () => {
+  it('is 200 while the store and the blob storage answer, 503 naming the failing check when not', async () => {
+    const inst = await startInstance();
+    const app = await buildApp(inst.runtime);
+    try {
+      const ok = await app.inject({ url: '/readyz' });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toEqual({ status: 'ready', checks: { store: 'ok', storage: 'ok' } });
+      await inst.runtime.store.close();
+      const down = await app.inject({ url: '/readyz' });
+      expect(down.statusCode).toBe(503);
+      expect(down.json()).toEqual({ status: 'not ready', checks: { store: 'failing', storage: 'ok' } });
+    } finally {
+      await app.close();
+      rmSync(inst.dataDir, { recursive: true, force: true });
     }
   });
 });
