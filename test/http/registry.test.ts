@@ -708,6 +708,12 @@ describe('built-in registry over HTTP (OCI Distribution 1.1)', () => {
       expectOciError(await vendor.get('/v2/acme/nothing/tags/list'), 404, 'NAME_UNKNOWN');
     });
 
+    it('a bad n is a 400 naming it, whether or not the repository exists', async () => {
+      for (const path of ['/v2/acme/app/tags/list?n=abc', '/v2/acme/nothing/tags/list?n=-1', '/v2/_catalog?n=1.5']) {
+        expect(expectOciError(await vendor.get(path), 400, 'UNSUPPORTED').message, path).toMatch(/\bn\b/);
+      }
+    });
+
     it('_catalog lists what the caller may pull, paginated with n and Link', async () => {
       const all = await vendor.get('/v2/_catalog');
       expect(all.statusCode).toBe(200);

@@ -147,12 +147,13 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryDeps)
             if (method !== 'GET') return fail(reply, 405, 'UNSUPPORTED', 'tags are listed with GET');
             const verdict = needs(route.name, 'pull');
             if (!verdict.allow) return deny(request, reply, verdict, scopeOf(route.name, 'pull'), deps.base);
+            const page = parsePageParams({ n: q.n, last: q.last });
             const tags = await store.listTags(route.name);
             if (tags.length === 0 && (await store.listManifests(route.name)).length === 0) {
               return fail(reply, 404, 'NAME_UNKNOWN', `repository ${route.name} is not known to the registry`);
             }
             const visible = tags.map((t) => t.tag).filter((tag) => access.mayPullTag(caller, route.name, tag));
-            const { items, next } = paginate(visible, parsePageParams({ n: q.n, last: q.last }));
+            const { items, next } = paginate(visible, page);
             if (next) reply.header('link', linkHeader(`/v2/${route.name}/tags/list`, next));
             return reply.send({ name: route.name, tags: items });
           }
