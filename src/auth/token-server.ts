@@ -21,12 +21,19 @@ import type { KeyRing } from './signing-keys.js';
 
 export type Credential = { kind: 'password'; user: string; password: string } | { kind: 'refresh_token'; refreshToken: string };
 
-export interface TokenRequest {
-  credential: Credential;
+/** What a client sent, before validation. */
+export interface RawTokenParams {
   /** The registry asking (JWT aud); absent: the first configured service. */
   service: string | undefined;
   /** Raw `scope` values; repeated and space-separated scopes are merged. */
   scopes: readonly string[];
+}
+
+/** A validated request: see TokenServer.validate. */
+export interface TokenRequest {
+  credential: Credential;
+  audience: string;
+  scopes: RequestedScope[];
   /** Also hand out a refresh token (docker login's offline_token / access_type=offline). */
   offline: boolean;
   ip: string;
@@ -88,17 +95,17 @@ export class TokenServer {
     return service;
   }
 
-  /** Throws invalid_input naming the bad service or scope. */
-  validate(request: Pick<TokenRequest, 'service' | 'scopes'>): { audience: string; scopes: RequestedScope[] } {
-    return { audience: this.audience(request.service), scopes: parseScopeParams(request.scopes) };
+  /**
+   * Throws invalid_input naming the bad service or scope. Callers validate
+   * before they look at the credential, so a bad scope is a 400 for anyone.
+   */
+  validate(params: RawTokenParams): Pick<TokenRequest, 'audience' | 'scopes'> {
+    return { audience: this.audience(params.service), scopes: parseScopeParams(params.scopes) };
   }
 
-  /**
-   * Bad input (scope, service) throws an invalid_input error before any
-   * credential is looked at; a bad credential is a refusal, not an error.
-   */
+  /** A bad credential is a refusal, not an error. */
   async issue(request: TokenRequest): Promise<IssueResult> {
-    const { audience, scopes } = this.validate(request);
+    const { audience, scopes } = request;
     const now = this.deps.now();
 
     const auth = await this.authenticate(request, now);

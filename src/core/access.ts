@@ -1,4 +1,4 @@
-import { decide, grantedActions, type Decision, type Principal, type RegistryAction } from './decide.js';
+import { grantedActions, repositoryDecisions, type Decision, type Principal, type RegistryAction } from './decide.js';
 import type { RequestedScope } from './registry-scope.js';
 
 /**
@@ -41,16 +41,17 @@ export function grantAccess(p: Principal, scopes: readonly RequestedScope[], now
   let notAfter: Date | null = p.token.expiresAt;
   const access: AccessEntry[] = [];
   for (const scope of scopes) {
-    const actions = grantedActions(p, scope, now);
+    // One decide() per action: the pull decision also names the license whose end caps the token.
+    const decisions = scope.type === 'repository' ? repositoryDecisions(p, scope, now) : undefined;
+    const actions = decisions ? decisions.filter((d) => d.decision.allow).map((d) => d.action) : grantedActions(p, scope, now);
     access.push({
       type: scope.type,
       ...(scope.resourceClass === undefined ? {} : { class: scope.resourceClass }),
       name: scope.name,
       actions,
     });
-    if (scope.type === 'repository' && actions.includes('pull')) {
-      notAfter = earlier(notAfter, licenseEnd(p, decide(p, 'pull', scope.name, undefined, now)));
-    }
+    const pull = decisions?.find((d) => d.action === 'pull');
+    if (pull?.decision.allow) notAfter = earlier(notAfter, licenseEnd(p, pull.decision));
   }
   return { access, notAfter };
 }
@@ -60,13 +61,7 @@ export interface ActionExplanation {
   decision: Decision;
 }
 
-/** The registry actions a scope names, `*` meaning all three. */
-export function scopeActions(scope: RequestedScope): RegistryAction[] {
-  const all: readonly RegistryAction[] = ['pull', 'push', 'delete'];
-  return scope.actions.includes('*') ? [...all] : all.filter((a) => scope.actions.includes(a));
-}
-
 /** The decision for each action a scope names, for explain. */
 export function explainScope(p: Principal, scope: RequestedScope, tag: string | undefined, now: Date): ActionExplanation[] {
-  return scopeActions(scope).map((action) => ({ action, decision: decide(p, action, scope.name, tag === undefined ? undefined : { tag }, now) }));
+  return repositoryDecisions(p, scope, now, tag);
 }

@@ -32,7 +32,7 @@ export type Decision =
   | { allow: true; licenseId?: string; checks: LicenseCheck[] }
   | { allow: false; reason: string; checks: LicenseCheck[] };
 
-const REGISTRY_ACTIONS: readonly RegistryAction[] = ['pull', 'push', 'delete'];
+export const REGISTRY_ACTIONS: readonly RegistryAction[] = ['pull', 'push', 'delete'];
 
 /** Most specific first: the deny reason comes from the grant that came closest to allowing. */
 const DENY_PREFERENCE: readonly LicenseCheck['outcome'][] = ['tag', 'ended', 'not_started', 'status', 'action'];
@@ -189,11 +189,25 @@ export function grantedActions(p: Principal, requested: RequestedScope, now: Dat
     return ok ? ['*'] : [];
   }
   if (requested.type !== 'repository') return [];
+  return repositoryDecisions(p, requested, now)
+    .filter(({ decision }) => decision.allow)
+    .map(({ action }) => action);
+}
 
+/**
+ * The registry actions a scope names, in the order asked, `*` standing for
+ * all three; anything else (an unknown action) is left out.
+ */
+export function scopeActions(requested: RequestedScope): RegistryAction[] {
   const wanted: RegistryAction[] = [];
   for (const a of requested.actions) {
     const expanded = a === '*' ? REGISTRY_ACTIONS : REGISTRY_ACTIONS.filter((r) => r === a);
     for (const r of expanded) if (!wanted.includes(r)) wanted.push(r);
   }
-  return wanted.filter((a) => decide(p, a, requested.name, undefined, now).allow);
+  return wanted;
+}
+
+/** decide() for each action a repository scope names, optionally for a manifest by tag. */
+export function repositoryDecisions(p: Principal, requested: RequestedScope, now: Date, tag?: string): { action: RegistryAction; decision: Decision }[] {
+  return scopeActions(requested).map((action) => ({ action, decision: decide(p, action, requested.name, tag === undefined ? undefined : { tag }, now) }));
 }

@@ -21,6 +21,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, wri
 import { dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isValidDigest } from '../core/oci-manifest.js';
 
 export type BlobStoreErrorCode =
   | 'DIGEST_INVALID'
@@ -66,7 +67,6 @@ export interface BlobStoreOptions {
   now?: () => Date;
 }
 
-const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 /** The OCI image-spec digest grammar: well-formed, whatever the algorithm. */
 const ANY_DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -77,8 +77,7 @@ const PREFIX = /^[0-9a-f]{2}$/;
 
 /** `sha256:` and 64 lower-case hex digits, the only algorithm we store; anything else is null. */
 export function parseDigest(d: string): ParsedDigest | null {
-  const m = typeof d === 'string' ? SHA256_DIGEST.exec(d) : null;
-  return m ? { algorithm: 'sha256', hex: m[1]! } : null;
+  return typeof d === 'string' && isValidDigest(d) ? { algorithm: 'sha256', hex: d.slice('sha256:'.length) } : null;
 }
 
 /** parseDigest, or the error to send: UNSUPPORTED for a well-formed digest of another algorithm. */

@@ -1,5 +1,5 @@
-import { explainScope, scopeActions, type ActionExplanation } from '../core/access.js';
-import type { Principal } from '../core/decide.js';
+import { explainScope, type ActionExplanation } from '../core/access.js';
+import { REGISTRY_ACTIONS, scopeActions, type Principal } from '../core/decide.js';
 import { invalid, notFound } from '../core/errors.js';
 import type { Token } from '../core/model.js';
 import { parseScope, type RequestedScope } from '../core/registry-scope.js';
@@ -33,7 +33,7 @@ export interface Explanation {
 export async function explainAccess(deps: ServiceDeps, caller: Caller, input: ExplainInput): Promise<Explanation> {
   const scope = parseScope(input.scope);
   if (scope.type !== 'repository') throw invalid(`explain takes a repository scope such as repository:acme/app:pull, not ${quote(input.scope)}`, 'scope');
-  const unknown = scope.actions.find((a) => !['pull', 'push', 'delete', '*'].includes(a));
+  const unknown = scope.actions.find((a) => a !== '*' && !(REGISTRY_ACTIONS as readonly string[]).includes(a));
   if (unknown !== undefined) throw invalid(`unknown action ${quote(unknown)} in scope: expected pull, push, delete or *`, 'scope');
   const tag = input.tag === undefined || input.tag === '' ? undefined : input.tag;
   if (tag !== undefined && !isValidTag(tag)) throw invalid(`bad tag ${quote(tag)}: up to 128 letters, digits, _ . -, not starting with . or -`, 'tag');

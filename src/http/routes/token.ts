@@ -103,14 +103,12 @@ export function registerTokenRoutes(app: FastifyInstance, runtime: Runtime, metr
       () => {
         const q = request.query as Params;
         const offline = single(q, 'offline_token');
+        // Validated before the credential is looked at, so a bad scope is a 400 for anyone.
         const tokenRequest = {
-          service: single(q, 'service'),
-          scopes: all(q, 'scope'),
+          ...runtime.tokenServer.validate({ service: single(q, 'service'), scopes: all(q, 'scope') }),
           offline: offline === 'true',
           ip: request.ip,
         };
-        // Validate the request before the credential, so a bad scope is a 400 for anyone.
-        runtime.tokenServer.validate(tokenRequest);
         const basic = parseBasicAuthorization(request.headers.authorization);
         if (!basic) return undefined;
         const credential: Credential = { kind: 'password', user: basic.user, password: basic.password };
@@ -133,12 +131,10 @@ export function registerTokenRoutes(app: FastifyInstance, runtime: Runtime, metr
         const grantType = required(params, 'grant_type', '(password or refresh_token)');
         required(params, 'client_id', 'to identify the client, e.g. docker');
         const tokenRequest = {
-          service: single(params, 'service'),
-          scopes: all(params, 'scope'),
+          ...runtime.tokenServer.validate({ service: single(params, 'service'), scopes: all(params, 'scope') }),
           offline: single(params, 'access_type') === 'offline',
           ip: request.ip,
         };
-        runtime.tokenServer.validate(tokenRequest);
         let credential: Credential;
         if (grantType === 'password') {
           credential = { kind: 'password', user: required(params, 'username', 'for grant_type=password'), password: required(params, 'password', 'for grant_type=password') };
