@@ -5,7 +5,8 @@
  * - /token issuance for a licensed customer against the practical limit: a bare
  *   Fastify endpoint that only checks Basic credentials against one HMAC and
  *   signs the same JWT with the same key through jose;
- * - the built-in registry against docker-registry (bench/registry.ts).
+ * - the built-in registry against docker-registry (bench/registry.ts);
+ * - gateway mode against its upstream asked directly (bench/gateway.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { parseBasicAuthorization } from '../src/core/basic-auth.js';
 import { hashSecret, verifySecret } from '../src/auth/secret-hash.js';
 import { buildApp } from '../src/http/app.js';
 import { openRuntime } from '../src/runtime.js';
+import { benchGateway } from './gateway.js';
 import { benchRegistry } from './registry.js';
 import { createCustomer } from '../src/service/customers.js';
 import { createLicense } from '../src/service/licenses.js';
@@ -96,6 +98,11 @@ try {
   const registryRows = await benchRegistry();
   console.table(registryRows);
   writeFileSync('bench/results/builtin-registry.json', JSON.stringify({ at: new Date().toISOString(), rows: registryRows }, null, 2));
+
+  // Gateway mode against its upstream, asked directly with a token of the same key.
+  const gatewayRows = await benchGateway();
+  console.table(gatewayRows);
+  writeFileSync('bench/results/gateway.json', JSON.stringify({ at: new Date().toISOString(), rows: gatewayRows }, null, 2));
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -8,7 +8,7 @@ import { Authenticator } from './auth/authenticate.js';
 import { certifyKeys, hasCertificateAuthority } from './auth/certificates.js';
 import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './auth/instance-secrets.js';
 import { createSigningKey, KeyRing, listSigningKeys } from './auth/signing-keys.js';
-import { accessTokenTtlSeconds, TokenServer } from './auth/token-server.js';
+import { accessTokenTtlSeconds, TokenServer, ttlSeconds } from './auth/token-server.js';
 import { LastUsedRecorder } from './auth/last-used.js';
 import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
@@ -16,6 +16,8 @@ import type { ServiceDeps } from './service/context.js';
 import type { CreatedToken } from './service/tokens.js';
 import { BlobStore } from './registry/blob-store.js';
 import { RegistryAccess } from './registry/access.js';
+import { storeGraphs, UpstreamGraphs, type GraphSource } from './registry/graph-source.js';
+import { Upstream } from './registry/upstream.js';
 import { openSqliteStore } from './store/sqlite/open.js';
 import { UsageRecorder } from './usage/usage-recorder.js';
 
@@ -33,6 +35,10 @@ export interface Runtime extends ServiceDeps {
   /** The built-in registry's blobs, under data_dir/registry. */
   blobs: BlobStore;
   registryAccess: RegistryAccess;
+  /** Gateway mode: the upstream registry /v2 is proxied to; undefined for the built-in registry. */
+  upstream?: Upstream;
+  /** Where repository graphs come from: the store, or the upstream (with notifications dropping them). */
+  graphs: GraphSource;
   /** Manifest pulls and pushes, journalled and written behind; `serve` recovers and starts it. */
   usage: UsageRecorder;
   lastUsed: LastUsedRecorder;
@@ -87,6 +93,10 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
     const access = new AccessCache(store);
     const authenticator = new Authenticator({ store, pepper, lastUsed, findToken: (id) => access.token(id) });
     const tokenServer = new TokenServer({ store, authenticator, keys, config, pepper, random, now, principalOf: (t) => access.principal(t) });
+    const upstream = config.registry.upstream
+      ? new Upstream({ url: config.registry.upstream, service: config.registry.upstream_service, issuer: config.auth.issuer, keys, now, random })
+      : undefined;
+    const graphs = upstream ? new UpstreamGraphs(upstream, (ttlSeconds(config.registry.upstream_cache_ttl) ?? 300) * 1000) : storeGraphs(store, access);
     const runtime: Runtime = {
       ...deps,
       operator,
@@ -94,13 +104,16 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       tokenServer,
       access,
       blobs: new BlobStore({ root: join(dataDir, 'registry'), maxBlobBytes: config.registry.max_blob_bytes, now }),
-      registryAccess: new RegistryAccess(store, access, now),
+      registryAccess: new RegistryAccess(graphs, now),
+      ...(upstream ? { upstream } : {}),
+      graphs,
       usage,
       lastUsed,
       authenticator,
       async close() {
         await usage.stop();
         await lastUsed.stop();
+        await upstream?.close();
         await store.close();
       },
     };

@@ -1,5 +1,4 @@
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +13,22 @@ import { keysDir, type SigningKey } from './signing-keys.js';
  * certificate, which is what a kid-only lookup matches.
  */
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let library: Promise<typeof X509> | undefined;
+
+/**
+ * The certificate library, loaded the first time a certificate is made: it
+ * (with its metadata polyfill) is a sizeable part of a server's memory, and a
+ * server only needs it when a key is certified.
+ */
+function loadX509(): Promise<typeof X509> {
+  library ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+    return x509;
+  })();
+  return library;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 
@@ -32,7 +46,7 @@ const SIGNING: Record<SigningKey['alg'] | 'CA', { import: webcrypto.EcKeyImportP
 };
 
 interface CertificateAuthority {
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   privateKey: CryptoKey;
 }
 
@@ -57,6 +71,7 @@ export function hasCertificateAuthority(dataDir: string): boolean {
 }
 
 async function loadOrCreateCa(dataDir: string, issuer: string, now: Date): Promise<CertificateAuthority> {
+  const x509 = await loadX509();
   const paths = caPaths(dataDir);
   if (!existsSync(paths.key)) {
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
@@ -94,7 +109,8 @@ function escapeDn(value: string): string {
   return value.replace(/([,+"\\<>;=])/g, '\\$1');
 }
 
-async function issueLeaf(ca: CertificateAuthority, key: SigningKey, now: Date): Promise<x509.X509Certificate> {
+async function issueLeaf(ca: CertificateAuthority, key: SigningKey, now: Date): Promise<X509.X509Certificate> {
+  const x509 = await loadX509();
   const publicKey = await webcrypto.subtle.importKey(
     'spki',
     key.publicKey.export({ type: 'spki', format: 'der' }),

@@ -50,7 +50,8 @@ export function loadOrCreatePepper(dataDir: string, random: (n: number) => Uint8
 
 /** Group- or world-readable secret files are a finding worth a warning at start. */
 export function looseSecretFiles(dataDir: string): string[] {
-  const files = [join(dataDir, PEPPER_FILE), ...listKeyFiles(dataDir)];
+  // Certificates (.crt) are public by design; private keys are the .pem files.
+  const files = [join(dataDir, PEPPER_FILE), ...listKeyFiles(dataDir).filter((f) => f.endsWith('.pem'))];
   return files.filter((f) => {
     try {
       return (statSync(f).mode & 0o077) !== 0;
@@ -60,7 +61,7 @@ export function looseSecretFiles(dataDir: string): string[] {
   });
 }
 
-/** Every file under keys/, including the certificate authority's folder. */
+/** Every entry under keys/, including the certificate authority's folder. */
 function listKeyFiles(dataDir: string): string[] {
   try {
     return readdirSync(join(dataDir, KEYS_DIR), { recursive: true, encoding: 'utf8' }).map((n) => join(dataDir, KEYS_DIR, n));

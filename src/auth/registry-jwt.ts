@@ -1,6 +1,6 @@
-import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import type { AccessEntry } from '../core/access.js';
-import type { KeyRing } from './signing-keys.js';
+import type { KeyRing, SigningKey } from './signing-keys.js';
 
 export interface VerifiedRegistryToken {
   /** The Portcullis token the JWT was issued to. */
@@ -51,4 +51,36 @@ export async function verifyRegistryToken(
   } catch {
     return undefined;
   }
+}
+
+export interface RegistryClaims {
+  issuer: string;
+  subject: string;
+  audience: string;
+  access: AccessEntry[];
+  /** Seconds since the epoch; integers, as distribution requires. */
+  issuedAt: number;
+  expiresAt: number;
+  jti: string;
+}
+
+/**
+ * A JWT that distribution accepts: `kid` is the libtrust ID, `x5c` the key's
+ * chain when it has one (standard base64), `aud` a string.
+ */
+export async function signRegistryToken(key: SigningKey, claims: RegistryClaims): Promise<string> {
+  const header: { alg: string; typ: string; kid: string; x5c?: string[] } = { alg: key.alg, typ: 'JWT', kid: key.kid };
+  if (key.certificateChain.length > 0) header.x5c = key.certificateChain.map((der) => der.toString('base64'));
+  return new SignJWT({
+    iss: claims.issuer,
+    sub: claims.subject,
+    aud: claims.audience,
+    exp: claims.expiresAt,
+    nbf: claims.issuedAt,
+    iat: claims.issuedAt,
+    jti: claims.jti,
+    access: claims.access,
+  })
+    .setProtectedHeader(header)
+    .sign(key.privateKey);
 }

@@ -1,4 +1,3 @@
-import { SignJWT } from 'jose';
 import type { Config } from '../config/schema.js';
 import { grantAccess, type AccessEntry } from '../core/access.js';
 import type { Principal } from '../core/decide.js';
@@ -12,6 +11,7 @@ import { loadPrincipal } from '../service/principal.js';
 import type { Store } from '../store/store.js';
 import type { AuthFailure, Authenticator } from './authenticate.js';
 import { issueRefreshToken, verifyRefreshToken } from './refresh-token.js';
+import { signRegistryToken } from './registry-jwt.js';
 import type { KeyRing } from './signing-keys.js';
 
 /**
@@ -138,24 +138,18 @@ export class TokenServer {
   }
 
   private async sign(subject: string, audience: string, access: AccessEntry[], notAfter: Date | null, now: Date) {
-    const key = this.deps.keys.current();
     const iat = Math.floor(now.getTime() / 1000);
     let exp = iat + this.accessTtl;
     if (notAfter !== null) exp = Math.min(exp, Math.floor(notAfter.getTime() / 1000));
-    const header: { alg: string; typ: string; kid: string; x5c?: string[] } = { alg: key.alg, typ: 'JWT', kid: key.kid };
-    if (key.certificateChain.length > 0) header.x5c = key.certificateChain.map((der) => der.toString('base64'));
-    const token = await new SignJWT({
-      iss: this.deps.config.auth.issuer,
-      sub: subject,
-      aud: audience,
-      exp,
-      nbf: iat,
-      iat,
-      jti: Buffer.from(this.deps.random(16)).toString('base64url'),
+    const token = await signRegistryToken(this.deps.keys.current(), {
+      issuer: this.deps.config.auth.issuer,
+      subject,
+      audience,
       access,
-    })
-      .setProtectedHeader(header)
-      .sign(key.privateKey);
+      issuedAt: iat,
+      expiresAt: exp,
+      jti: Buffer.from(this.deps.random(16)).toString('base64url'),
+    });
     return { token, expiresIn: Math.max(0, exp - iat) };
   }
 }

@@ -69,6 +69,12 @@ describe('loadConfig', () => {
     ['missing file', { path: '/nonexistent/portcullis.toml' }, /cannot be read: ENOENT/],
     ['bad bootstrap vendor', { toml: '[bootstrap]\nvendor = "Acme Corp"\n' }, /"bootstrap\.vendor".*lower case/],
     ['bad bootstrap namespace', { toml: '[bootstrap]\nnamespaces = ["Acme/**"]\n' }, /"bootstrap\.namespaces\.0".*lower case/],
+    ['upstream with a path', { toml: '[registry]\nupstream = "http://10.0.0.5:5000/v2"\n' }, /"registry\.upstream".*without a path/],
+    ['upstream with credentials', { env: { PORTCULLIS_REGISTRY_UPSTREAM: 'http://u:p@10.0.0.5:5000' } }, /"registry\.upstream".*credentials/],
+    ['upstream not http', { toml: '[registry]\nupstream = "ftp://10.0.0.5"\n' }, /"registry\.upstream"/],
+    ['upstream service a client could ask /token for', { toml: '[auth]\nservices = ["registry", "up"]\n[registry]\nupstream_service = "up"\n' }, /"registry\.upstream_service".*also in auth\.services/],
+    ['short notification secret', { env: { PORTCULLIS_REGISTRY_NOTIFICATION_SECRET: 'short' } }, /"registry\.notification_secret".*at least 16/],
+    ['bad cache ttl', { toml: '[registry]\nupstream_cache_ttl = "0"\n' }, /"registry\.upstream_cache_ttl"/],
   ])('stops on %s, naming the key', (_name, input: { toml?: string; env?: Record<string, string>; path?: string }, message) => {
     const configPath = input.path ?? (input.toml !== undefined ? file('bad.toml', input.toml) : undefined);
     expect(() => loadConfig({ configPath, cwd: dir, env: input.env ?? {} })).toThrow(message);

@@ -88,6 +88,20 @@ export const registrySchema = z
       .default(10 * 1024 ** 3),
     /** Upload sessions untouched this long are removed, in seconds. */
     upload_timeout_s: z.number().int().min(60).max(30 * 86_400).default(86_400),
+    /** Gateway mode: the OCI registry /v2 is proxied to (its origin only). Unset: the built-in registry. */
+    upstream: z
+      .url({ protocol: /^https?$/ })
+      .refine((u) => {
+        const url = new URL(u);
+        return (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+      }, 'must be an origin such as https://registry.internal:5000, without a path, query or credentials')
+      .optional(),
+    /** The upstream's auth.token.service: the `aud` of the service tokens Portcullis signs for it. */
+    upstream_service: z.string().min(1).max(200).default('portcullis-upstream'),
+    /** How long an upstream repository's tags and manifests are trusted without a notification. */
+    upstream_cache_ttl: ttl(false).default('5m'),
+    /** Shared secret the upstream's notifications carry as `Authorization: Bearer …`; unset: notifications are refused. */
+    notification_secret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
   })
   .strict();
 
@@ -121,7 +135,17 @@ export const configSchema = z
     log: logSchema.default(logSchema.parse({})),
     bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // A client could otherwise ask /token for a JWT the upstream accepts and go around the gateway.
+    if (config.auth.services.includes(config.registry.upstream_service)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registry', 'upstream_service'],
+        message: `"${config.registry.upstream_service}" is also in auth.services: /token would hand clients tokens the upstream accepts`,
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

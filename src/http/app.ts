@@ -8,7 +8,10 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerTokenRoutes } from './routes/token.js';
-import { registerRegistryRoutes } from './routes/registry.js';
+import { registerRegistryRoutes, type ManifestEvent } from './routes/registry.js';
+import { builtinBackend } from './routes/registry-builtin.js';
+import { gatewayBackend } from './routes/registry-gateway.js';
+import { registerUpstreamEventRoutes } from './routes/upstream-events.js';
 import { publicBase, registerV2Auth } from './routes/v2.js';
 
 export interface AppOptions {
@@ -62,27 +65,30 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     return typeof address === 'object' && address !== null ? address.port : undefined;
   });
   registerV2Auth(app, runtime, base);
+  const onManifest: ManifestEvent = (request, action, repository, tag, digest) => {
+    const caller = request.registryCaller;
+    if (!caller) return;
+    runtime.usage.record({
+      at: runtime.now(),
+      vendorId: caller.token.vendorId,
+      tokenId: caller.token.id,
+      customerId: caller.token.customerId,
+      action,
+      repository,
+      tag,
+      digest,
+      ip: caller.ip,
+      userAgent: String(request.headers['user-agent'] ?? '').slice(0, 512),
+    });
+  };
+  const { upstream, graphs } = runtime;
   registerRegistryRoutes(app, {
-    runtime,
     base,
-    blobs: runtime.blobs,
     access: runtime.registryAccess,
-    onManifest: (request, action, repository, tag, digest) => {
-      const caller = request.registryCaller;
-      if (!caller) return;
-      runtime.usage.record({
-        at: runtime.now(),
-        vendorId: caller.token.vendorId,
-        tokenId: caller.token.id,
-        customerId: caller.token.customerId,
-        action,
-        repository,
-        tag,
-        digest,
-        ip: request.ip,
-        userAgent: String(request.headers['user-agent'] ?? '').slice(0, 512),
-      });
-    },
+    backend: upstream
+      ? gatewayBackend({ upstream, graphs, onManifest })
+      : builtinBackend({ store: runtime.store, blobs: runtime.blobs, now: runtime.now, onManifest }),
   });
+  registerUpstreamEventRoutes(app, { secret: upstream ? runtime.config.registry.notification_secret : undefined, graphs });
   return app;
 }

@@ -1,9 +1,8 @@
 import type { AccessEntry } from '../core/access.js';
 import { decide, type Decision, type Principal, type RegistryAction } from '../core/decide.js';
-import { digestClosure, type Closure, type RepositoryGraph } from '../core/digest-closure.js';
+import { reachableFrom, type Closure, type RepositoryGraph } from '../core/digest-closure.js';
 import type { Token } from '../core/model.js';
-import type { AccessCache } from '../auth/access-cache.js';
-import type { Store } from '../store/store.js';
+import type { GraphSource } from './graph-source.js';
 
 /** Who is asking, as the /v2 hook established it. */
 export interface RegistryCaller {
@@ -11,6 +10,8 @@ export interface RegistryCaller {
   principal: Principal;
   /** Set when the caller came with one of our JWTs: its grant bounds the request too. */
   jwtAccess?: AccessEntry[];
+  /** The client's address when the request arrived (a socket closed later no longer knows it). */
+  ip: string;
 }
 
 export type AccessVerdict = { allow: true } | { allow: false; status: 401 | 403; reason: string };
@@ -21,9 +22,11 @@ export type AccessVerdict = { allow: true } | { allow: false; status: 401 | 403;
  * and for customers by the digest closure of the tags they may pull.
  */
 export class RegistryAccess {
+  /** Closures by the set of tags a caller may pull, per graph: a graph that changes is a new object, and its closures go with it. */
+  private readonly closures = new WeakMap<RepositoryGraph, Map<string, Closure>>();
+
   constructor(
-    private readonly store: Store,
-    private readonly cache: AccessCache,
+    readonly graphs: GraphSource,
     private readonly now: () => Date,
   ) {}
 
@@ -41,16 +44,6 @@ export class RegistryAccess {
     return decide(caller.principal, 'pull', repository, { tag }, this.now()).allow;
   }
 
-  async graph(repository: string): Promise<RepositoryGraph> {
-    return this.cache.value(`graph\u0000${repository}`, async () => {
-      const [tags, manifests] = await Promise.all([this.store.listTags(repository), this.store.listManifests(repository)]);
-      return {
-        tags,
-        manifests: manifests.map((m) => ({ digest: m.digest, children: m.children, ...(m.subject === null ? {} : { subject: m.subject }) })),
-      };
-    });
-  }
-
   /**
    * What a caller may fetch by digest in a repository: everything for a vendor
    * token (its namespace was checked already); for a customer, only what a tag
@@ -58,8 +51,22 @@ export class RegistryAccess {
    */
   async reachable(caller: RegistryCaller, repository: string): Promise<Closure | 'all'> {
     if (caller.principal.kind === 'vendor') return 'all';
-    const graph = await this.graph(repository);
-    return digestClosure(graph, (tag) => this.mayPullTag(caller, repository, tag));
+    const graph = await this.graphs.graph(repository);
+    // Customers of one license pull the same tags: one walk serves them all until the graph changes.
+    const allowed = graph.tags.filter((t) => this.mayPullTag(caller, repository, t.tag));
+    const key = allowed.map((t) => t.tag).join('\u0000');
+    let byTags = this.closures.get(graph);
+    if (!byTags) {
+      byTags = new Map();
+      this.closures.set(graph, byTags);
+    }
+    let closure = byTags.get(key);
+    if (!closure) {
+      closure = reachableFrom(graph, allowed.map((t) => t.digest));
+      if (byTags.size >= 1_000) byTags.clear();
+      byTags.set(key, closure);
+    }
+    return closure;
   }
 
   async mayFetchDigest(caller: RegistryCaller, repository: string, digest: string, kind: 'manifest' | 'blob'): Promise<AccessVerdict> {

@@ -75,6 +75,11 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const READ_CHUNK = 1024 * 1024;
 const PREFIX = /^[0-9a-f]{2}$/;
 
+/** The digest of bytes in hand (a manifest), as the OCI spec writes it. */
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
 /** `sha256:` and 64 lower-case hex digits, the only algorithm we store; anything else is null. */
 export function parseDigest(d: string): ParsedDigest | null {
   return typeof d === 'string' && isValidDigest(d) ? { algorithm: 'sha256', hex: d.slice('sha256:'.length) } : null;

@@ -50,7 +50,8 @@ export class UsageRecorder extends WriteBehind {
   }
 
   record(input: Omit<UsageEvent, 'id'>): UsageEvent {
-    const event: UsageEvent = { id: newEventId(input.at, this.random), ...input };
+    // One event the store refuses would hold back every batch after it: the address and agent are never missing.
+    const event: UsageEvent = { id: newEventId(input.at, this.random), ...input, ip: input.ip ?? '', userAgent: input.userAgent ?? '' };
     try {
       appendFileSync(this.journalPath, `${this.freshLine ? '\n' : ''}${JSON.stringify(event)}\n`, { mode: 0o600 });
       this.freshLine = false;

@@ -55,6 +55,20 @@ describe('keys', () => {
     ]);
   });
 
+  it('in gateway mode prints the upstream block: its own service and the notifications endpoint, never the secret; gc refuses', async () => {
+    const out = join(dataDir, 'upstream-bundle.pem');
+    const secret = 'cli-test-notification-secret';
+    const env = { PORTCULLIS_SERVER_PUBLIC_URL: 'https://gate.example.com', PORTCULLIS_REGISTRY_UPSTREAM: 'http://10.0.0.5:5000', PORTCULLIS_REGISTRY_NOTIFICATION_SECRET: secret };
+    const snippet = await runCliWithAsync(dataDir, { env }, 'keys', 'cert', '--out', out);
+    expect(snippet.status).toBe(0);
+    expect(snippet.stdout).toContain(['    realm: "https://gate.example.com/token"', '    service: "portcullis-upstream"', '    issuer: "portcullis"'].join('\n'));
+    expect(snippet.stdout).toContain('      url: "https://gate.example.com/api/v1/upstream/events"');
+    expect(snippet.stdout).toContain('Bearer <registry.notification_secret>');
+    expect(snippet.stdout).not.toContain(secret);
+    const gc = await runCliWithAsync(dataDir, { env }, 'gc');
+    expectCliError(gc, 2, /gateway mode keeps no blobs/);
+  });
+
   it('refuses a bad algorithm and other vendors', async () => {
     expectCliError(await run('keys', 'rotate', '--algorithm', 'HS256'), 2, /unknown algorithm "HS256": expected ES256 or RS256/);
     await ok('vendor', 'create', '--name', 'acme');

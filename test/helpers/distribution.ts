@@ -29,6 +29,10 @@ export interface DistributionOptions {
     /** Full Authorization header value, e.g. `Bearer SECRET`. */
     authorization?: string;
   };
+  /** Storage redirects (distribution's `redirect` middleware): blob GETs answer 307 to baseurl + path. */
+  redirectBaseUrl?: string;
+  /** The port to listen on; default a free one. */
+  port?: number;
   /** How long to wait for /v2/ to answer; default 10 s. */
   startTimeoutMs?: number;
 }
@@ -76,6 +80,9 @@ function registryConfig(addr: string, dataDir: string, options: DistributionOpti
     const { realm, service, issuer, rootCertBundle } = options.auth;
     config.auth = { token: { realm, service, issuer, rootcertbundle: rootCertBundle } };
   }
+  if (options.redirectBaseUrl) {
+    config.middleware = { storage: [{ name: 'redirect', options: { baseurl: options.redirectBaseUrl } }] };
+  }
   if (options.notifications) {
     const { url, authorization } = options.notifications;
     config.notifications = {
@@ -106,7 +113,7 @@ export async function startDistribution(options: DistributionOptions = {}): Prom
   const tempDir = mkdtempSync(join(tmpdir(), 'portcullis-registry-'));
   const dataDir = join(tempDir, 'data');
   const configPath = join(tempDir, 'config.yml');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const url = `http://${host}`;
   writeFileSync(configPath, JSON.stringify(registryConfig(host, dataDir, options), null, 2));

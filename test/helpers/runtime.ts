@@ -19,11 +19,11 @@ export interface TestInstance {
 /**
  * A fresh instance on a temp data dir with an injectable clock, or on the real
  * clock (`'real-time'`, which setting `now` shifts) when a real registry or
- * client checks the tokens' times.
+ * client checks the tokens' times. `env` holds PORTCULLIS_* settings.
  */
-export async function startInstance(start: Date | 'real-time' = new Date('2026-11-24T12:00:00Z')): Promise<TestInstance> {
+export async function startInstance(start: Date | 'real-time' = new Date('2026-11-24T12:00:00Z'), env: Record<string, string> = {}): Promise<TestInstance> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
-  const config = loadConfig({ env: {}, cwd: dataDir, flags: { data_dir: dataDir } });
+  const config = loadConfig({ env, cwd: dataDir, flags: { data_dir: dataDir } });
   let offsetMs = 0;
   const clock: { now: Date } =
     start === 'real-time'
@@ -37,7 +37,8 @@ export async function startInstance(start: Date | 'real-time' = new Date('2026-1
           },
         }
       : { now: start };
-  const { runtime, created } = await openRuntime(config, { initialize: true, now: () => clock.now });
+  // A failed write-behind is invisible to the request that caused it: show it in the test's output.
+  const { runtime, created } = await openRuntime(config, { initialize: true, now: () => clock.now, onBackgroundError: (err) => console.error('background error:', err) });
   if (!created) throw new Error('expected a bootstrap token on a fresh data dir');
   return {
     runtime,

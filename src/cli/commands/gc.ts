@@ -23,6 +23,7 @@ export function registerGcCommand(program: Command): void {
       }
       await withLocal(cmd, async (rt, caller) => {
         await requireOperator(rt, caller, 'collects garbage');
+        if (rt.upstream) throw invalid("gateway mode keeps no blobs: run the upstream registry's own garbage collector", 'registry.upstream');
         const result = await collectGarbage(rt.store, rt.blobs, {
           now: rt.now(),
           graceMs: graceSeconds * 1000,

@@ -5,6 +5,7 @@ import { keyCertificateBundle, listKeys, rotateKey } from '../../service/keys.js
 import type { SigningKey } from '../../auth/signing-keys.js';
 import { publicUrl } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { UPSTREAM_EVENTS_PATH } from '../../http/routes/upstream-events.js';
 import { print, withLocal } from '../context.js';
 import { details, json, table } from '../output.js';
 
@@ -15,19 +16,36 @@ function presentKey(key: SigningKey, state: string) {
 /**
  * The `auth` block of a distribution config that trusts this instance. The
  * realm comes from server.public_url, never from anything a request said.
+ * In gateway mode the registry is the upstream: its service is the one only
+ * the gateway's own tokens name, and its notifications come back here. The
+ * notification secret is left for the operator to paste, never printed.
  */
 function registryAuthConfig(config: Readonly<Config>, bundle: string): string {
   const yaml = (v: string) => JSON.stringify(v);
-  return [
-    '# auth section for the registry (docker-registry / distribution config.yml):',
+  const gateway = config.registry.upstream !== undefined;
+  const lines = [
+    `# for the ${gateway ? 'upstream registry behind this gateway' : 'registry'} (docker-registry / distribution config.yml):`,
     'auth:',
     '  token:',
     `    realm: ${yaml(`${publicUrl(config)}/token`)}`,
-    `    service: ${yaml(config.auth.services[0]!)}`,
+    `    service: ${yaml(gateway ? config.registry.upstream_service : config.auth.services[0]!)}`,
     `    issuer: ${yaml(config.auth.issuer)}`,
     `    rootcertbundle: ${yaml(bundle)}`,
-    '',
-  ].join('\n');
+  ];
+  if (gateway) {
+    lines.push(
+      'notifications:',
+      '  events: {includereferences: true}',
+      '  endpoints:',
+      '    - name: portcullis',
+      `      url: ${yaml(`${publicUrl(config)}${UPSTREAM_EVENTS_PATH}`)}`,
+      '      headers: {Authorization: ["Bearer <registry.notification_secret>"]}',
+      '      timeout: 2s',
+      '      threshold: 5',
+      '      backoff: 1s',
+    );
+  }
+  return [...lines, ''].join('\n');
 }
 
 export function registerKeyCommands(program: Command): void {

@@ -8,15 +8,21 @@ export function registerHealthRoutes(app: FastifyInstance, runtime: Runtime): vo
   // Liveness only: the process answers. Probes hit these every few seconds; their request lines would drown the log.
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
-  // Readiness: what a request needs can be reached. The gateway's upstream joins these checks.
+  // Readiness: what a request needs can be reached.
+  const { upstream } = runtime;
   const checks: Record<string, Check> = {
     store: async () => {
       await runtime.store.changeMarker();
     },
-    storage: async () => {
-      await mkdir(runtime.blobs.root, { recursive: true });
-      await access(runtime.blobs.root);
-    },
+    // Gateway mode keeps no blobs: the upstream must answer, and accept our service token.
+    ...(upstream
+      ? { upstream: () => upstream.ping() }
+      : {
+          storage: async () => {
+            await mkdir(runtime.blobs.root, { recursive: true });
+            await access(runtime.blobs.root);
+          },
+        }),
   };
   app.get('/readyz', { logLevel: 'warn' }, async (request, reply) => {
     const results: Record<string, string> = {};

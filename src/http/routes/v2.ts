@@ -67,6 +67,7 @@ function challenge(reply: FastifyReply, base: PublicBase, route: V2Route | undef
 async function authenticate(request: FastifyRequest, runtime: Runtime): Promise<RegistryCaller | undefined> {
   const header = request.headers.authorization;
   const now = runtime.now();
+  const ip = request.ip ?? '';
   const bearer = typeof header === 'string' ? BEARER_RE.exec(header) : null;
   let tokenResult;
   let jwtAccess;
@@ -77,12 +78,12 @@ async function authenticate(request: FastifyRequest, runtime: Runtime): Promise<
       return undefined;
     }
     // The JWT names the token; the token itself must still be usable now.
-    tokenResult = await runtime.authenticator.checkBound(verified.tokenId, request.ip, now);
+    tokenResult = await runtime.authenticator.checkBound(verified.tokenId, ip, now);
     jwtAccess = verified.access;
   } else {
     const basic = parseBasicAuthorization(header);
     if (!basic) return undefined;
-    tokenResult = await runtime.authenticator.check(basic.user, basic.password, request.ip, now);
+    tokenResult = await runtime.authenticator.check(basic.user, basic.password, ip, now);
   }
   if (!tokenResult.ok) {
     request.log.info({ reason: tokenResult.reason }, 'credentials refused');
@@ -90,7 +91,7 @@ async function authenticate(request: FastifyRequest, runtime: Runtime): Promise<
   }
   const principal = await runtime.access.principal(tokenResult.token);
   if (!principal) return undefined;
-  return { token: tokenResult.token, principal, ...(jwtAccess ? { jwtAccess } : {}) };
+  return { token: tokenResult.token, principal, ip, ...(jwtAccess ? { jwtAccess } : {}) };
 }
 
 /**

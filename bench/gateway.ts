@@ -1,0 +1,88 @@
+/**
+ * Gateway mode against its own upstream, in the same run: a `portcullis serve`
+ * process proxies /v2 to Debian's docker-registry, which trusts only the
+ * instance's key. The baseline is the same registry asked directly, with a
+ * service token signed by the same key, so both paths pay the registry's own
+ * token check and only the gateway's work differs: manifest HEAD latency, blob
+ * pull throughput, and the gateway's peak RSS while it streams a large blob
+ * (BENCH_BLOB_MB, default 1024) in and out.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/load.js';
+import { repositoryAccess } from '../src/registry/upstream.js';
+import { openRuntime } from '../src/runtime.js';
+import { BLOB_MB, CLI, freePort, headLatency, makeBlob, peakRssMb, PULLS, pullThroughput, push, resetPeakRss, signedMs, waitFor } from './registry.js';
+
+export async function benchGateway(): Promise<Record<string, unknown>[]> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-'));
+  const children: ChildProcess[] = [];
+  try {
+    const dataDir = join(work, 'data');
+    const uPort = await freePort();
+    const gPort = await freePort();
+    const env = { ...process.env, PORTCULLIS_REGISTRY_UPSTREAM: `http://127.0.0.1:${uPort}`, PORTCULLIS_LOG_LEVEL: 'warn' };
+    const init = spawnSync(process.execPath, [CLI, '--data-dir', dataDir, 'init', '--json'], { encoding: 'utf8', env });
+    const { bootstrap } = JSON.parse(init.stdout) as { bootstrap: { username: string; secret: string } };
+    const bundle = join(work, 'bundle.pem');
+    const cert = spawnSync(process.execPath, [CLI, '--data-dir', dataDir, 'keys', 'cert', '--out', bundle], { encoding: 'utf8', env });
+    if (cert.status !== 0) throw new Error(`keys cert: ${cert.stderr}`);
+
+    mkdirSync(join(work, 'reg'));
+    writeFileSync(
+      join(work, 'reg.yml'),
+      JSON.stringify({
+        version: 0.1,
+        log: { level: 'error', accesslog: { disabled: true } },
+        storage: { filesystem: { rootdirectory: join(work, 'reg') } },
+        http: { addr: `127.0.0.1:${uPort}`, secret: 'bench' },
+        auth: { token: { realm: `http://127.0.0.1:${gPort}/token`, service: 'portcullis-upstream', issuer: 'portcullis', rootcertbundle: bundle } },
+      }),
+    );
+    children.push(spawn('docker-registry', ['serve', join(work, 'reg.yml')], { stdio: 'ignore' }));
+    const serve = spawn(process.execPath, [CLI, '--data-dir', dataDir, 'serve', '--port', String(gPort)], { stdio: 'ignore', env });
+    children.push(serve);
+    const gateway = `http://127.0.0.1:${gPort}`;
+    const direct = `http://127.0.0.1:${uPort}`;
+    await Promise.all([waitFor(`${gateway}/healthz`), waitFor(`${direct}/v2/`)]);
+
+    // The direct client signs with the instance's key, as the gateway does.
+    const { runtime } = await openRuntime(loadConfig({ env, flags: { data_dir: dataDir } }), { initialize: false });
+    const directAuth = async () => ({ authorization: `Bearer ${await runtime.upstream!.serviceToken([repositoryAccess('acme/app', 'pull')])}` });
+
+    const blobFile = join(work, 'blob');
+    const size = BLOB_MB * 1024 * 1024;
+    const digest = await makeBlob(blobFile, BLOB_MB);
+    const auth = { authorization: `Basic ${Buffer.from(`${bootstrap.username}:${bootstrap.secret}`).toString('base64')}` };
+    await push(gateway, auth, 'acme/app', blobFile, digest, size);
+    const pushRss = peakRssMb(serve.pid!);
+    rmSync(blobFile);
+
+    const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+    const headD = await headLatency(`${direct}/v2/acme/app/manifests/bench`, { ...accept, ...(await directAuth()) });
+    const headG = await headLatency(`${gateway}/v2/acme/app/manifests/bench`, { ...accept, ...auth });
+    let pullD = 0;
+    let pullG = 0;
+    resetPeakRss(serve.pid!);
+    // Alternate, so a slow moment of the machine does not fall on one side only.
+    for (let i = 0; i < PULLS; i++) {
+      pullD = Math.max(pullD, await pullThroughput(`${direct}/v2/acme/app/blobs/${digest}`, await directAuth(), size, 1));
+      pullG = Math.max(pullG, await pullThroughput(`${gateway}/v2/acme/app/blobs/${digest}`, auth, size, 1));
+    }
+    const pullRss = peakRssMb(serve.pid!);
+    await runtime.close();
+    return [
+      { case: 'manifest HEAD p50 ms', 'upstream direct (baseline)': headD.p50.toFixed(3), gateway: headG.p50.toFixed(3), 'ratio / delta': signedMs(headG.p50 - headD.p50) },
+      { case: 'manifest HEAD p99 ms', 'upstream direct (baseline)': headD.p99.toFixed(3), gateway: headG.p99.toFixed(3), 'ratio / delta': signedMs(headG.p99 - headD.p99) },
+      { case: `blob pull MiB/s (${BLOB_MB} MiB)`, 'upstream direct (baseline)': pullD.toFixed(0), gateway: pullG.toFixed(0), 'ratio / delta': `${(pullG / pullD).toFixed(2)}x` },
+      { case: `gateway peak RSS MiB, pushing ${BLOB_MB} MiB`, 'upstream direct (baseline)': '-', gateway: pushRss.toFixed(0), 'ratio / delta': '-' },
+      { case: `gateway peak RSS MiB, ${PULLS} pulls of ${BLOB_MB} MiB`, 'upstream direct (baseline)': '-', gateway: pullRss.toFixed(0), 'ratio / delta': '-' },
+    ];
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
