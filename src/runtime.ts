@@ -23,6 +23,8 @@ import { UsageRecorder } from './usage/usage-recorder.js';
 
 /** Usage events not yet in the store; survives a crash of `serve`. */
 export const USAGE_JOURNAL = 'usage.journal';
+/** Last-used times not yet in the store; survives a crash of `serve` too. */
+export const LAST_USED_JOURNAL = 'last-used.journal';
 import type { Store } from './store/store.js';
 
 /** Everything a running instance or a CLI command needs, built in one place. */
@@ -88,7 +90,7 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       if (!found) throw invalid(`the instance in ${dataDir} has not finished its first start: run \`portcullis serve\` or \`portcullis init\``, 'data_dir');
       operator = found;
     }
-    const lastUsed = new LastUsedRecorder(store, options.onBackgroundError);
+    const lastUsed = new LastUsedRecorder(store, options.onBackgroundError, join(dataDir, LAST_USED_JOURNAL));
     const usage = new UsageRecorder({ store, journalPath: join(dataDir, USAGE_JOURNAL), random, onError: options.onBackgroundError });
     const access = new AccessCache(store);
     const authenticator = new Authenticator({ store, pepper, lastUsed, findToken: (id) => access.token(id) });

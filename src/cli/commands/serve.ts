@@ -66,9 +66,11 @@ export function registerServeCommands(program: Command): void {
       });
       for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
       const app = await buildApp(runtime, { logger });
-      // Usage a crash left in the journal reaches the store before anything new is recorded.
+      // What a crash left in the journals reaches the store before anything new is recorded.
       const recovered = await runtime.usage.recover();
       if (recovered > 0) logger.info({ events: recovered }, 'recovered usage events from the journal');
+      const tokens = await runtime.lastUsed.recover();
+      if (tokens > 0) logger.info({ tokens }, 'recovered last-used times from the journal');
       runtime.lastUsed.start(config.tokens.last_used_flush_ms);
       runtime.usage.start(config.tokens.last_used_flush_ms);
       let stopping = false;
