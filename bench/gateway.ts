@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { repositoryAccess } from '../src/registry/upstream.js';
 import { openRuntime } from '../src/runtime.js';
-import { BLOB_MB, CLI, freePort, headLatency, makeBlob, peakRssMb, PULLS, pullThroughput, push, resetPeakRss, signedMs, waitFor } from './registry.js';
+import { BLOB_MB, CLI, freePort, headLatency, makeBlob, peakRssMb, PULLS, pullThroughput, push, resetPeakRss, rssMb, SERVE_NODE_FLAGS, signedMs, waitFor } from './registry.js';
 
 export async function benchGateway(): Promise<Record<string, unknown>[]> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-'));
@@ -42,7 +42,7 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
       }),
     );
     children.push(spawn('docker-registry', ['serve', join(work, 'reg.yml')], { stdio: 'ignore' }));
-    const serve = spawn(process.execPath, [CLI, '--data-dir', dataDir, 'serve', '--port', String(gPort)], { stdio: 'ignore', env });
+    const serve = spawn(process.execPath, [...SERVE_NODE_FLAGS, CLI, '--data-dir', dataDir, 'serve', '--port', String(gPort)], { stdio: 'ignore', env });
     children.push(serve);
     const gateway = `http://127.0.0.1:${gPort}`;
     const direct = `http://127.0.0.1:${uPort}`;
@@ -65,6 +65,7 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
     const headG = await headLatency(`${gateway}/v2/acme/app/manifests/bench`, { ...accept, ...auth });
     let pullD = 0;
     let pullG = 0;
+    const restRss = rssMb(serve.pid!);
     resetPeakRss(serve.pid!);
     // Alternate, so a slow moment of the machine does not fall on one side only.
     for (let i = 0; i < PULLS; i++) {
@@ -78,6 +79,7 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
       { case: 'manifest HEAD p99 ms', 'upstream direct (baseline)': headD.p99.toFixed(3), gateway: headG.p99.toFixed(3), 'ratio / delta': signedMs(headG.p99 - headD.p99) },
       { case: `blob pull MiB/s (${BLOB_MB} MiB)`, 'upstream direct (baseline)': pullD.toFixed(0), gateway: pullG.toFixed(0), 'ratio / delta': `${(pullG / pullD).toFixed(2)}x` },
       { case: `gateway peak RSS MiB, pushing ${BLOB_MB} MiB`, 'upstream direct (baseline)': '-', gateway: pushRss.toFixed(0), 'ratio / delta': '-' },
+      { case: 'gateway RSS MiB before the pulls', 'upstream direct (baseline)': '-', gateway: restRss.toFixed(0), 'ratio / delta': '-' },
       { case: `gateway peak RSS MiB, ${PULLS} pulls of ${BLOB_MB} MiB`, 'upstream direct (baseline)': '-', gateway: pullRss.toFixed(0), 'ratio / delta': '-' },
     ];
   } finally {

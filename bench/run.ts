@@ -25,6 +25,9 @@ import { createLicense } from '../src/service/licenses.js';
 import { createToken } from '../src/service/tokens.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
+/** BENCH_ONLY=auth,registry,gateway runs some of the suites; unset, all. */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const only = (suite: string) => ONLY === undefined || ONLY.includes(suite);
 const CONCURRENCY = 32;
 
 async function measure(label: string, send: () => Promise<{ statusCode: number }>, expected: number) {
@@ -60,49 +63,57 @@ function report(name: string, measured: Row[]): void {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 try {
-  const config = loadConfig({ env: {}, flags: { data_dir: dataDir } });
-  const { runtime, created } = await openRuntime(config, { initialize: true });
-  const app = await buildApp(runtime);
-  const authorization = `Basic ${Buffer.from(`${created!.token.id}:${created!.secret}`).toString('base64')}`;
-  const baseline = await measure('GET /healthz (baseline)', () => app.inject({ url: '/healthz' }), 200);
-  const authed = await measure('GET /v2/ with Basic auth', () => app.inject({ url: '/v2/', headers: { authorization } }), 200);
-  report('credential-check', [baseline, authed]);
+  if (only('auth')) {
+    const config = loadConfig({ env: {}, flags: { data_dir: dataDir } });
+    const { runtime, created } = await openRuntime(config, { initialize: true });
+    const app = await buildApp(runtime);
+    const authorization = `Basic ${Buffer.from(`${created!.token.id}:${created!.secret}`).toString('base64')}`;
+    const baseline = await measure('GET /healthz (baseline)', () => app.inject({ url: '/healthz' }), 200);
+    const authed = await measure('GET /v2/ with Basic auth', () => app.inject({ url: '/v2/', headers: { authorization } }), 200);
+    report('credential-check', [baseline, authed]);
 
-  // /token for a customer with a license, against a bare sign-only endpoint.
-  const caller = { vendorId: runtime.operator.id, actor: { name: 'bench', source: 'bench' } };
-  const customer = await createCustomer(runtime, caller, { name: 'globex' });
-  await createLicense(runtime, caller, { customer: customer.id, repositories: 'acme/app' });
-  const tok = await createToken(runtime, caller, { type: 'customer', name: 'bench', customer: customer.id });
-  const customerAuth = `Basic ${Buffer.from(`${tok.token.id}:${tok.secret}`).toString('base64')}`;
-  const url = '/token?service=portcullis&scope=repository:acme/app:pull';
-  const bare = Fastify();
-  const key = runtime.keys.current();
-  const storedHash = hashSecret(runtime.pepper, tok.secret);
-  bare.get('/token', async (request, reply) => {
-    const basic = parseBasicAuthorization(request.headers.authorization);
-    if (!basic || !verifySecret(runtime.pepper, basic.password, storedHash)) return reply.code(401).send();
-    const iat = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ iss: 'portcullis', sub: basic.user, aud: 'portcullis', exp: iat + 300, nbf: iat, iat, jti: String(iat), access: [{ type: 'repository', name: 'acme/app', actions: ['pull'] }] })
-      .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
-      .sign(key.privateKey);
-    return { token, access_token: token, expires_in: 300, issued_at: new Date(iat * 1000).toISOString() };
-  });
-  const signOnly = await measure('bare Basic check + jose sign (baseline)', () => bare.inject({ url, headers: { authorization: customerAuth } }), 200);
-  const issued = await measure('GET /token, customer with a license', () => app.inject({ url, headers: { authorization: customerAuth } }), 200);
-  report('token-issuance', [signOnly, issued]);
-  await bare.close();
-  await app.close();
-  await runtime.close();
+    // /token for a customer with a license, against a bare sign-only endpoint.
+    const caller = { vendorId: runtime.operator.id, actor: { name: 'bench', source: 'bench' } };
+    const customer = await createCustomer(runtime, caller, { name: 'globex' });
+    await createLicense(runtime, caller, { customer: customer.id, repositories: 'acme/app' });
+    const tok = await createToken(runtime, caller, { type: 'customer', name: 'bench', customer: customer.id });
+    const customerAuth = `Basic ${Buffer.from(`${tok.token.id}:${tok.secret}`).toString('base64')}`;
+    const url = '/token?service=portcullis&scope=repository:acme/app:pull';
+    const bare = Fastify();
+    const key = runtime.keys.current();
+    const storedHash = hashSecret(runtime.pepper, tok.secret);
+    bare.get('/token', async (request, reply) => {
+      const basic = parseBasicAuthorization(request.headers.authorization);
+      if (!basic || !verifySecret(runtime.pepper, basic.password, storedHash)) return reply.code(401).send();
+      const iat = Math.floor(Date.now() / 1000);
+      const token = await new SignJWT({ iss: 'portcullis', sub: basic.user, aud: 'portcullis', exp: iat + 300, nbf: iat, iat, jti: String(iat), access: [{ type: 'repository', name: 'acme/app', actions: ['pull'] }] })
+        .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid })
+        .sign(key.privateKey);
+      return { token, access_token: token, expires_in: 300, issued_at: new Date(iat * 1000).toISOString() };
+    });
+    const signOnly = await measure('bare Basic check + jose sign (baseline)', () => bare.inject({ url, headers: { authorization: customerAuth } }), 200);
+    const issued = await measure('GET /token, customer with a license', () => app.inject({ url, headers: { authorization: customerAuth } }), 200);
+    report('token-issuance', [signOnly, issued]);
+    await bare.close();
+    await app.close();
+    await runtime.close();
+  }
 
   // The built-in registry against docker-registry, real servers on loopback.
-  const registryRows = await benchRegistry();
-  console.table(registryRows);
-  writeFileSync('bench/results/builtin-registry.json', JSON.stringify({ at: new Date().toISOString(), rows: registryRows }, null, 2));
+  if (only('registry')) {
+    const registryRows = await benchRegistry();
+    console.table(registryRows);
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/builtin-registry.json', JSON.stringify({ at: new Date().toISOString(), rows: registryRows }, null, 2));
+  }
 
   // Gateway mode against its upstream, asked directly with a token of the same key.
-  const gatewayRows = await benchGateway();
-  console.table(gatewayRows);
-  writeFileSync('bench/results/gateway.json', JSON.stringify({ at: new Date().toISOString(), rows: gatewayRows }, null, 2));
+  if (only('gateway')) {
+    const gatewayRows = await benchGateway();
+    console.table(gatewayRows);
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/gateway.json', JSON.stringify({ at: new Date().toISOString(), rows: gatewayRows }, null, 2));
+  }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
 }
