@@ -1,6 +1,6 @@
 import type { AccessEntry } from '../core/access.js';
 import { decide, type Decision, type Principal, type RegistryAction } from '../core/decide.js';
-import { reachableFrom, type Closure, type RepositoryGraph } from '../core/digest-closure.js';
+import { digestClosure, type Closure, type RepositoryGraph } from '../core/digest-closure.js';
 import type { Token } from '../core/model.js';
 import type { GraphSource } from './graph-source.js';
 
@@ -62,7 +62,8 @@ export class RegistryAccess {
     }
     let closure = byTags.get(key);
     if (!closure) {
-      closure = reachableFrom(graph, allowed.map((t) => t.digest));
+      const tags = new Set(allowed.map((t) => t.tag));
+      closure = digestClosure(graph, (tag) => tags.has(tag));
       if (byTags.size >= 1_000) byTags.clear();
       byTags.set(key, closure);
     }
