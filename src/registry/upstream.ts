@@ -7,6 +7,7 @@ import { nextPageUrl } from '../core/upstream-proxy.js';
 import { signRegistryToken } from '../auth/registry-jwt.js';
 import type { KeyRing } from '../auth/signing-keys.js';
 import { openRelay, type OpenRelay } from './blob-relay.js';
+import { readLimited } from './read-limited.js';
 
 /**
  * The upstream registry of gateway mode, reached over a pool of keep-alive connections.
@@ -80,6 +81,15 @@ function errorCode(err: unknown): string | undefined {
     if (typeof code === 'string') return code;
   }
   return undefined;
+}
+
+/** An upstream answer that should be JSON; anything else is the upstream failing (502), not us (500). */
+export function parseJson(body: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new UpstreamError('failed', `the upstream's answer to ${what.split('?')[0]} is not JSON`);
+  }
 }
 
 /** A connection failure is the upstream being unavailable (503); anything else stays what it is. */
@@ -191,18 +201,10 @@ export class Upstream {
    */
   async fetch(req: UpstreamRequest, limit: number): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const res = await this.send(req);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        discard(res.body);
-        throw new UpstreamError('failed', `the upstream's answer to ${req.method} ${req.path.split('?')[0]} is larger than ${limit} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
+    const body = await readLimited(res.body, limit);
+    if (body === undefined) throw new UpstreamError('failed', `the upstream's answer to ${req.method} ${req.path.split('?')[0]} is larger than ${limit} bytes`);
     this.judge(res.statusCode, req);
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+    return { status: res.statusCode, headers: res.headers, body };
   }
 
   /** 5xx, and 401/403 (the upstream does not trust our key: a configuration error), are the upstream's failures. */
@@ -223,8 +225,8 @@ export class Upstream {
       const res = await this.fetch({ method: 'GET', path: next, access, headers: { accept: 'application/json' } }, 16 * 1024 * 1024);
       if (res.status === 404) return pages === 0 ? undefined : names;
       if (res.status !== 200) throw new UpstreamError('failed', `the upstream answered ${path} with HTTP ${res.status}`);
-      const body = JSON.parse(res.body.toString('utf8')) as Record<string, unknown>;
-      const page = body[field];
+      const body = parseJson(res.body, path) as Record<string, unknown> | null;
+      const page = body?.[field];
       if (page !== null && page !== undefined && !(Array.isArray(page) && page.every((x) => typeof x === 'string'))) {
         throw new UpstreamError('failed', `the upstream's ${path} holds no "${field}" list`);
       }

@@ -3,6 +3,7 @@ import { PortcullisError } from '../../core/errors.js';
 import { children, isIndexMediaType, isValidDigest, MAX_MANIFEST_BYTES, negotiate, parseManifest } from '../../core/oci-manifest.js';
 import type { Reference } from '../../core/oci-reference.js';
 import { BlobStoreError, sha256Digest, type BlobStore } from '../../registry/blob-store.js';
+import { readLimited } from '../../registry/read-limited.js';
 import type { Store } from '../../store/store.js';
 import { ociError } from '../error-catalogue.js';
 import { bodyStream, fail, hasBody, type ManifestEvent, type RegistryBackend, type Reply, type V2Call } from './registry.js';
@@ -11,20 +12,6 @@ import { bodyStream, fail, hasBody, type ManifestEvent, type RegistryBackend, ty
  * The built-in registry: OCI Distribution 1.1 over the blob store and the
  * store's registry metadata (DESIGN §2, mode 1).
  */
-
-async function readLimited(stream: Readable, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      return undefined;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 function blobError(reply: Reply, err: unknown): Reply {
   if (!(err instanceof BlobStoreError)) throw err;

@@ -3,7 +3,7 @@ import type { AccessEntry } from '../../core/access.js';
 import { OCI_INDEX } from '../../core/oci-manifest.js';
 import { clientLocation, FORWARDED_REQUEST_HEADERS, pickHeaders, RELAYED_RESPONSE_HEADERS } from '../../core/upstream-proxy.js';
 import type { GraphSource } from '../../registry/graph-source.js';
-import { CATALOG_ACCESS, discard, repositoryAccess, UpstreamError, type Upstream } from '../../registry/upstream.js';
+import { CATALOG_ACCESS, discard, parseJson, repositoryAccess, UpstreamError, type Upstream } from '../../registry/upstream.js';
 import { bodyStream, hasBody, type ManifestEvent, type ReferrerDescriptor, type RegistryBackend, type Reply, type V2Call } from './registry.js';
 
 /**
@@ -92,8 +92,8 @@ export function gatewayBackend(deps: GatewayDeps): RegistryBackend {
       const res = await upstream.fetch({ method: 'GET', path: `/v2/${name}/referrers/${digest}`, access: [repositoryAccess(name, 'pull')], headers: { accept: OCI_INDEX } }, 4 * 1024 * 1024);
       if (res.status === 404) return undefined;
       if (res.status !== 200) throw new UpstreamError('failed', `the upstream answered referrers of ${digest} with HTTP ${res.status}`);
-      const index = JSON.parse(res.body.toString('utf8')) as { manifests?: unknown };
-      if (!Array.isArray(index.manifests)) throw new UpstreamError('failed', `the upstream's referrers of ${digest} are not an index`);
+      const index = parseJson(res.body, `referrers of ${digest}`) as { manifests?: unknown } | null;
+      if (!Array.isArray(index?.manifests)) throw new UpstreamError('failed', `the upstream's referrers of ${digest} are not an index`);
       return index.manifests.filter(
         (m): m is ReferrerDescriptor => typeof m === 'object' && m !== null && typeof (m as ReferrerDescriptor).digest === 'string' && typeof (m as ReferrerDescriptor).mediaType === 'string',
       );
