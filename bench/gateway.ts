@@ -6,8 +6,14 @@
  * token check and only the gateway's work differs: manifest HEAD latency, blob
  * pull throughput, and the gateway's peak RSS while it streams a large blob
  * (BENCH_BLOB_MB, default 1024) in and out.
+ *
+ * A third path measures the ceiling of any proxy that copies bytes through a
+ * second process: socat, a C relay with 1 MiB buffers that does no HTTP and
+ * no authorization, in front of the same registry. On a small machine the
+ * extra hop's copies, not the gateway's work, set the pull ratio; the
+ * gateway's figure beside socat's shows which.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,14 +69,17 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
     const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
     const headD = await headLatency(`${direct}/v2/acme/app/manifests/bench`, { ...accept, ...(await directAuth()) });
     const headG = await headLatency(`${gateway}/v2/acme/app/manifests/bench`, { ...accept, ...auth });
+    const relay = await startRelay(uPort, children);
     let pullD = 0;
     let pullG = 0;
+    let pullR = 0;
     const restRss = rssMb(serve.pid!);
     resetPeakRss(serve.pid!);
     // Alternate, so a slow moment of the machine does not fall on one side only.
     for (let i = 0; i < PULLS; i++) {
       pullD = Math.max(pullD, await pullThroughput(`${direct}/v2/acme/app/blobs/${digest}`, await directAuth(), size, 1));
       pullG = Math.max(pullG, await pullThroughput(`${gateway}/v2/acme/app/blobs/${digest}`, auth, size, 1));
+      if (relay) pullR = Math.max(pullR, await pullThroughput(`${relay}/v2/acme/app/blobs/${digest}`, await directAuth(), size, 1));
     }
     const pullRss = peakRssMb(serve.pid!);
     await runtime.close();
@@ -78,6 +87,9 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
       { case: 'manifest HEAD p50 ms', 'upstream direct (baseline)': headD.p50.toFixed(3), gateway: headG.p50.toFixed(3), 'ratio / delta': signedMs(headG.p50 - headD.p50) },
       { case: 'manifest HEAD p99 ms', 'upstream direct (baseline)': headD.p99.toFixed(3), gateway: headG.p99.toFixed(3), 'ratio / delta': signedMs(headG.p99 - headD.p99) },
       { case: `blob pull MiB/s (${BLOB_MB} MiB)`, 'upstream direct (baseline)': pullD.toFixed(0), gateway: pullG.toFixed(0), 'ratio / delta': `${(pullG / pullD).toFixed(2)}x` },
+      relay
+        ? { case: `socat relay MiB/s (ceiling of a proxy hop)`, 'upstream direct (baseline)': pullD.toFixed(0), gateway: pullR.toFixed(0), 'ratio / delta': `${(pullR / pullD).toFixed(2)}x; gateway/socat ${(pullG / pullR).toFixed(2)}x` }
+        : { case: 'socat relay: not installed (apt-get install socat)', 'upstream direct (baseline)': '-', gateway: '-', 'ratio / delta': '-' },
       { case: `gateway peak RSS MiB, pushing ${BLOB_MB} MiB`, 'upstream direct (baseline)': '-', gateway: pushRss.toFixed(0), 'ratio / delta': '-' },
       { case: 'gateway RSS MiB before the pulls', 'upstream direct (baseline)': '-', gateway: restRss.toFixed(0), 'ratio / delta': '-' },
       { case: `gateway peak RSS MiB, ${PULLS} pulls of ${BLOB_MB} MiB`, 'upstream direct (baseline)': '-', gateway: pullRss.toFixed(0), 'ratio / delta': '-' },
@@ -87,4 +99,18 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
     await new Promise((r) => setTimeout(r, 200));
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** socat relaying to the upstream, or undefined where socat is not installed. */
+async function startRelay(upstreamPort: number, children: ChildProcess[]): Promise<string | undefined> {
+  try {
+    execFileSync('socat', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  const port = await freePort();
+  children.push(spawn('socat', ['-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `TCP:127.0.0.1:${upstreamPort}`], { stdio: 'ignore' }));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/v2/`);
+  return url;
 }
