@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import { repositoryAccess } from '../src/registry/upstream.js';
 import { openRuntime } from '../src/runtime.js';
-import { BLOB_MB, CLI, freePort, headLatency, makeBlob, peakRssMb, PULLS, pullThroughput, push, resetPeakRss, rssMb, SERVE_NODE_FLAGS, signedMs, waitFor } from './registry.js';
+import { BENCH_ENV, BLOB_MB, CLI, freePort, headLatency, makeBlob, peakRssMb, PULLS, pullThroughput, push, resetPeakRss, rssMb, SERVE_NODE_FLAGS, signedMs, waitFor } from './registry.js';
 
 export async function benchGateway(): Promise<Record<string, unknown>[]> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-'));
@@ -29,7 +29,7 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
     const dataDir = join(work, 'data');
     const uPort = await freePort();
     const gPort = await freePort();
-    const env = { ...process.env, PORTCULLIS_REGISTRY_UPSTREAM: `http://127.0.0.1:${uPort}`, PORTCULLIS_LOG_LEVEL: 'warn' };
+    const env = { ...process.env, ...BENCH_ENV, PORTCULLIS_REGISTRY_UPSTREAM: `http://127.0.0.1:${uPort}`, PORTCULLIS_LOG_LEVEL: 'warn' };
     const init = spawnSync(process.execPath, [CLI, '--data-dir', dataDir, 'init', '--json'], { encoding: 'utf8', env });
     const { bootstrap } = JSON.parse(init.stdout) as { bootstrap: { username: string; secret: string } };
     const bundle = join(work, 'bundle.pem');

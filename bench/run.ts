@@ -19,7 +19,7 @@ import { hashSecret, verifySecret } from '../src/auth/secret-hash.js';
 import { buildApp } from '../src/http/app.js';
 import { openRuntime } from '../src/runtime.js';
 import { benchGateway } from './gateway.js';
-import { benchRegistry } from './registry.js';
+import { BENCH_ENV, benchRegistry } from './registry.js';
 import { createCustomer } from '../src/service/customers.js';
 import { createLicense } from '../src/service/licenses.js';
 import { createToken } from '../src/service/tokens.js';
@@ -64,7 +64,7 @@ function report(name: string, measured: Row[]): void {
 const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
 try {
   if (only('auth')) {
-    const config = loadConfig({ env: {}, flags: { data_dir: dataDir } });
+    const config = loadConfig({ env: BENCH_ENV, flags: { data_dir: dataDir } });
     const { runtime, created } = await openRuntime(config, { initialize: true });
     const app = await buildApp(runtime);
     const authorization = `Basic ${Buffer.from(`${created!.token.id}:${created!.secret}`).toString('base64')}`;

@@ -1,5 +1,6 @@
 import type { AuditEvent, Customer, License, Plan, Token, Vendor } from './core/model.js';
 import { fullToken } from './core/token-format.js';
+import type { CustomerActionSummary } from './service/customer-actions.js';
 import type { Explanation } from './service/explain.js';
 import type { CreatedToken } from './service/tokens.js';
 import { tokenState } from './service/tokens.js';
@@ -37,6 +38,11 @@ export function presentCreatedToken(created: CreatedToken, now: Date) {
 
 export function presentCustomer(c: Customer) {
   return { id: c.id, name: c.name, contact: c.contact, created_at: t(c.createdAt), updated_at: t(c.updatedAt), deleted_at: t(c.deletedAt) };
+}
+
+/** A customer-wide suspend, resume or revoke: the ids it changed (or, previewed, would change). */
+export function presentCustomerAction(s: CustomerActionSummary) {
+  return { action: s.action, customer: { id: s.customer.id, name: s.customer.name }, tokens: s.tokens, licenses: s.licenses };
 }
 
 export function presentLicense(l: License) {

@@ -7,9 +7,11 @@ import { AccessCache } from './auth/access-cache.js';
 import { Authenticator } from './auth/authenticate.js';
 import { certifyKeys, hasCertificateAuthority } from './auth/certificates.js';
 import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './auth/instance-secrets.js';
-import { createSigningKey, KeyRing, listSigningKeys } from './auth/signing-keys.js';
+import { createSigningKey, KeyRing, listSigningKeys, type SigningKey } from './auth/signing-keys.js';
 import { accessTokenTtlSeconds, TokenServer, ttlSeconds } from './auth/token-server.js';
 import { LastUsedRecorder } from './auth/last-used.js';
+import { MemoryRateCounterStore } from './auth/rate-counter-store.js';
+import { RateLimits } from './auth/rate-limits.js';
 import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
 import type { ServiceDeps } from './service/context.js';
@@ -19,6 +21,7 @@ import { RegistryAccess } from './registry/access.js';
 import { storeGraphs, UpstreamGraphs, type GraphSource } from './registry/graph-source.js';
 import { Upstream } from './registry/upstream.js';
 import { openSqliteStore } from './store/sqlite/open.js';
+import { resolveExternalSecrets } from './secrets/external-secrets.js';
 import { UsageRecorder } from './usage/usage-recorder.js';
 
 /** Usage events not yet in the store; survives a crash of `serve`. */
@@ -45,6 +48,10 @@ export interface Runtime extends ServiceDeps {
   usage: UsageRecorder;
   lastUsed: LastUsedRecorder;
   authenticator: Authenticator;
+  /** Per-token request budgets and the failed-login lockout, for /v2, /token and /api. */
+  rateLimits: RateLimits;
+  /** From secrets.smtp_password, read at start for the mail sender; undefined when unset. */
+  smtpPassword?: string;
   close(): Promise<void>;
 }
 
@@ -53,30 +60,36 @@ export interface OpenOptions {
   initialize: boolean;
   now?: () => Date;
   onBackgroundError?: (err: unknown) => void;
+  /** What the `[secrets]` backends see (env:NAME, and PATH, GNUPGHOME, … for pass and sops); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Findings that do not stop start-up (a secret file others can read); default: a line on stderr. */
+  onWarning?: (message: string) => void;
+}
+
+function sqliteFile(config: Readonly<Config>): string {
+  const url = config.store.url.trim();
+  if (url === '') return join(config.data_dir, 'portcullis.db');
+  if (url.startsWith('sqlite:')) return resolve(config.data_dir, url.slice('sqlite:'.length));
+  throw invalid(`bad config value for "store.url": expected empty (SQLite in the data dir) or sqlite:PATH, got "${url}"`, 'store.url');
 }
 
 export function openStore(config: Readonly<Config>): Store {
-  const url = config.store.url.trim();
-  if (url === '') return openSqliteStore(join(config.data_dir, 'portcullis.db'));
-  if (url.startsWith('sqlite:')) return openSqliteStore(resolve(config.data_dir, url.slice('sqlite:'.length)));
-  throw invalid(`bad config value for "store.url": expected empty (SQLite in the data dir) or sqlite:PATH, got "${url}"`, 'store.url');
+  return openSqliteStore(sqliteFile(config));
 }
 
 export async function openRuntime(config: Readonly<Config>, options: OpenOptions): Promise<{ runtime: Runtime; created?: CreatedToken }> {
   const dataDir = config.data_dir;
-  if (!options.initialize && !existsSync(join(dataDir, PEPPER_FILE))) {
+  // With the pepper in a backend, the database is what an instance leaves behind.
+  const marker = config.secrets.pepper === undefined ? join(dataDir, PEPPER_FILE) : sqliteFile(config);
+  if (!options.initialize && !existsSync(marker)) {
     throw invalid(`no Portcullis instance in ${dataDir}: run \`portcullis serve\` (or \`portcullis init\`) there first, or pass --data-dir`, 'data_dir');
   }
-  ensureDataDir(dataDir);
-  const dbFile = join(dataDir, 'portcullis.db');
-  if (!existsSync(join(dataDir, PEPPER_FILE)) && config.store.url.trim() === '' && existsSync(dbFile) && statSync(dbFile).size > 0) {
-    // A new pepper would silently invalidate every token in the database.
-    throw invalid(`${join(dataDir, PEPPER_FILE)} is missing but ${dbFile} holds data: restore the pepper from your backup; without it no existing token can be checked`, 'data_dir');
-  }
-  const pepper = options.initialize ? loadOrCreatePepper(dataDir, random) : loadPepper(dataDir)!;
   const now = options.now ?? (() => new Date());
-  if (options.initialize) await ensureSigningKey(config, now());
-  const keys = new KeyRing(dataDir, accessTokenTtlSeconds(config));
+  const external = await resolveExternalSecrets(config, { env: options.env, now: now(), warn: options.onWarning ?? warnOnStderr });
+  ensureDataDir(dataDir);
+  const pepper = external.pepper ? checkedExternalPepper(external.pepper, dataDir) : dataDirPepper(config, options.initialize);
+  if (options.initialize) await ensureSigningKey(config, now(), external.signingKey);
+  const keys = new KeyRing(dataDir, accessTokenTtlSeconds(config), external.signingKey);
   const store = openStore(config);
   try {
     await store.migrate();
@@ -112,6 +125,8 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       usage,
       lastUsed,
       authenticator,
+      rateLimits: rateLimitsFor(config),
+      smtpPassword: external.smtpPassword,
       async close() {
         await usage.stop();
         await lastUsed.stop();
@@ -126,12 +141,62 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
   }
 }
 
+/** Counters in this process's memory: limits hold per instance until a shared store exists. */
+function rateLimitsFor(config: Readonly<Config>): RateLimits {
+  const { auth } = config;
+  return new RateLimits({
+    counters: new MemoryRateCounterStore(),
+    defaultLimit: config.tokens.default_rate_limit,
+    lockout: {
+      maxFailures: auth.max_failed_logins,
+      failureWindowMs: (ttlSeconds(auth.failed_login_window) ?? 900) * 1000,
+      lockoutMs: (ttlSeconds(auth.lockout_duration) ?? 900) * 1000,
+    },
+  });
+}
+
+/** The pepper file in the data dir, created on first start. */
+function dataDirPepper(config: Readonly<Config>, initialize: boolean): Uint8Array {
+  const dataDir = config.data_dir;
+  const dbFile = join(dataDir, 'portcullis.db');
+  if (!existsSync(join(dataDir, PEPPER_FILE)) && config.store.url.trim() === '' && existsSync(dbFile) && statSync(dbFile).size > 0) {
+    // A new pepper would silently invalidate every token in the database.
+    throw invalid(`${join(dataDir, PEPPER_FILE)} is missing but ${dbFile} holds data: restore the pepper from your backup; without it no existing token can be checked`, 'data_dir');
+  }
+  return initialize ? loadOrCreatePepper(dataDir, random) : loadPepper(dataDir)!;
+}
+
+/**
+ * A pepper moved into a backend must be the one the tokens were hashed with:
+ * while the data dir still has its pepper file, a different value is refused
+ * rather than silently locking every token out.
+ */
+function checkedExternalPepper(pepper: Uint8Array, dataDir: string): Uint8Array {
+  const local = loadPepper(dataDir);
+  if (local && !Buffer.from(local).equals(Buffer.from(pepper))) {
+    throw invalid(
+      `secrets.pepper is not the pepper in ${join(dataDir, PEPPER_FILE)}: every existing token would stop working. Put that file's content into the backend, or delete the file if this instance's tokens are to be given up`,
+      'secrets.pepper',
+    );
+  }
+  return pepper;
+}
+
+function warnOnStderr(message: string): void {
+  process.stderr.write(`portcullis: warning: ${message}\n`);
+}
+
 /**
  * First start creates a key of the configured algorithm; so does a change of
  * `auth.algorithm`, which is a rotation like any other. Once the instance has
  * a certificate authority, a new key is certified at once.
  */
-async function ensureSigningKey(config: Readonly<Config>, now: Date): Promise<void> {
+async function ensureSigningKey(config: Readonly<Config>, now: Date, external: SigningKey | undefined): Promise<void> {
+  if (external) {
+    // Rotation happens in the backend; a key it hands over is certified at start, like a new key of our own.
+    if (external.certificateChain.length === 0 && hasCertificateAuthority(config.data_dir)) await certifyKeys(config.data_dir, [external], config.auth.issuer, now);
+    return;
+  }
   const keys = listSigningKeys(config.data_dir);
   const current = keys[keys.length - 1];
   if (current && current.alg === config.auth.algorithm) return;

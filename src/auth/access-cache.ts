@@ -3,6 +3,12 @@ import type { Token } from '../core/model.js';
 import { loadPrincipal } from '../service/principal.js';
 import type { Store, StoredToken } from '../store/store.js';
 
+/** Lookups of one cache so far, for the metrics. */
+export interface CacheCounts {
+  hits: number;
+  misses: number;
+}
+
 /**
  * What every registry request needs (the token row, its principal, a
  * repository's manifest graph), read once and kept until the store's change
@@ -15,8 +21,7 @@ export class AccessCache {
   private readonly tokens = new Map<string, StoredToken | null>();
   private readonly principals = new Map<string, Principal | null>();
   private readonly values = new Map<string, unknown>();
-  hits = 0;
-  misses = 0;
+  private readonly counts: Record<string, CacheCounts> = {};
 
   constructor(
     private readonly store: Store,
@@ -37,13 +42,19 @@ export class AccessCache {
     this.values.clear();
   }
 
-  private async cached<K, V>(map: Map<K, V>, key: K, load: () => Promise<V>): Promise<V> {
+  /** Hits and misses by cache: `token`, `principal`, and each kind of derived value. */
+  cacheCounts(): Readonly<Record<string, CacheCounts>> {
+    return this.counts;
+  }
+
+  private async cached<K, V>(map: Map<K, V>, cache: string, key: K, load: () => Promise<V>): Promise<V> {
     await this.sync();
+    const counts = (this.counts[cache] ??= { hits: 0, misses: 0 });
     if (map.has(key)) {
-      this.hits++;
+      counts.hits++;
       return map.get(key) as V;
     }
-    this.misses++;
+    counts.misses++;
     const marker = this.marker;
     const value = await load();
     // A write landed while loading: the value may predate it, so do not keep it.
@@ -54,15 +65,15 @@ export class AccessCache {
   }
 
   async token(id: string): Promise<StoredToken | undefined> {
-    return (await this.cached(this.tokens, id, async () => (await this.store.findTokenForAuth(id)) ?? null)) ?? undefined;
+    return (await this.cached(this.tokens, 'token', id, async () => (await this.store.findTokenForAuth(id)) ?? null)) ?? undefined;
   }
 
   async principal(token: Token): Promise<Principal | undefined> {
-    return (await this.cached(this.principals, token.id, async () => (await loadPrincipal(this.store, token)) ?? null)) ?? undefined;
+    return (await this.cached(this.principals, 'principal', token.id, async () => (await loadPrincipal(this.store, token)) ?? null)) ?? undefined;
   }
 
-  /** Any other derived value (a repository's manifest graph), under a key of the caller's choosing. */
-  async value<V>(key: string, load: () => Promise<V>): Promise<V> {
-    return this.cached(this.values as Map<string, V>, key, load);
+  /** Any other derived value (a repository's manifest graph): `kind` names it in the metrics, `key` tells values of a kind apart. */
+  async value<V>(kind: string, key: string, load: () => Promise<V>): Promise<V> {
+    return this.cached(this.values as Map<string, V>, kind, `${kind}\u0000${key}`, load);
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { invalid } from '../core/errors.js';
 import { KEYS_DIR, writeSecretFile } from './instance-secrets.js';
 
 /**
@@ -91,6 +92,47 @@ function loadKey(dir: string, file: string): SigningKey | undefined {
   };
 }
 
+/** ES256 is P-256 only; RSA below 2048 bits is refused by registries and by us. */
+function externalKeyAlgorithm(key: KeyObject): KeyAlgorithm {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1') return 'ES256';
+  if (key.asymmetricKeyType === 'rsa' && (details.modulusLength ?? 0) >= 2048) return 'RS256';
+  const what = key.asymmetricKeyType === 'ec' ? `an EC key on ${details.namedCurve}` : key.asymmetricKeyType === 'rsa' ? `a ${details.modulusLength}-bit RSA key` : `an ${key.asymmetricKeyType} key`;
+  throw invalid(`is ${what}: expected an EC P-256 key (ES256) or an RSA key of at least 2048 bits (RS256)`);
+}
+
+/**
+ * The signing key when it lives in a secrets backend (secrets.signing_key):
+ * a PEM private key, PKCS#8, SEC1 or PKCS#1. Its name comes from its public
+ * key, so its certificate (`keys/<name>.crt`, from `keys cert`) belongs to it
+ * alone and a key rotated in the backend starts uncertified. `loadedAt`
+ * stands in for the creation time nobody recorded. Messages never quote it.
+ */
+export function externalSigningKey(pem: string, dataDir: string, loadedAt: Date): SigningKey {
+  // Node's error for a missing passphrase differs between OpenSSL versions; the PEM's own markers do not.
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m.test(pem)) {
+    throw invalid('is an encrypted PEM key: store it unencrypted in the backend, which is what protects it');
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch {
+    throw invalid('is not a PEM private key (expected -----BEGIN PRIVATE KEY----- or EC/RSA PRIVATE KEY)');
+  }
+  const alg = externalKeyAlgorithm(privateKey);
+  const publicKey = createPublicKey(privateKey);
+  const name = `external-${createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16)}`;
+  return {
+    name,
+    alg,
+    privateKey,
+    publicKey,
+    kid: libtrustKeyId(publicKey),
+    createdAt: loadedAt,
+    certificateChain: readCertificateChain(join(keysDir(dataDir), `${name}.crt`)),
+  };
+}
+
 /** Oldest first (by the stamp in the name, whatever the algorithm); files that are not signing keys (the CA, certificates) are skipped. */
 export function listSigningKeys(dataDir: string): SigningKey[] {
   const dir = keysDir(dataDir);
@@ -145,7 +187,10 @@ export function publishedKeys(keys: readonly SigningKey[], now: Date, accessToke
 /**
  * The keys as the running server sees them. Another process (`portcullis keys
  * rotate`) may add a key at any time; a stat of the directory, at most once a
- * second, notices it without a restart.
+ * second, notices it without a restart. With an external key (from
+ * secrets.signing_key) that key alone signs and is published, whatever the
+ * data dir holds; only its certificate is read from there, and `keys cert`
+ * may write it at any time too.
  */
 export class KeyRing {
   private keys: SigningKey[] = [];
@@ -155,12 +200,19 @@ export class KeyRing {
   constructor(
     private readonly dataDir: string,
     private readonly accessTokenTtlSeconds: number,
+    private readonly externalKey?: SigningKey,
   ) {
     this.reload();
   }
 
+  /** True when the key comes from a secrets backend: it is rotated there, not by `keys rotate`. */
+  get external(): boolean {
+    return this.externalKey !== undefined;
+  }
+
   private reload(): void {
-    this.keys = listSigningKeys(this.dataDir);
+    const ext = this.externalKey;
+    this.keys = ext ? [{ ...ext, certificateChain: readCertificateChain(join(keysDir(this.dataDir), `${ext.name}.crt`)) }] : listSigningKeys(this.dataDir);
     this.seenMtimeMs = this.dirMtime();
   }
 

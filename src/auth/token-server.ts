@@ -103,14 +103,19 @@ export class TokenServer {
     return { audience: this.audience(params.service), scopes: parseScopeParams(params.scopes) };
   }
 
-  /** A bad credential is a refusal, not an error. */
-  async issue(request: TokenRequest): Promise<IssueResult> {
+  /**
+   * A bad credential is a refusal, not an error. `admit` runs once the
+   * credential is proven and before anything is granted or signed (the
+   * per-token rate limit); it stops the request by throwing.
+   */
+  async issue(request: TokenRequest, admit?: (token: Token) => Promise<void>): Promise<IssueResult> {
     const { audience, scopes } = request;
     const now = this.deps.now();
 
     const auth = await this.authenticate(request, now);
     if (!auth.ok) return auth;
     const token = auth.token;
+    await admit?.(token);
 
     const access = await this.grant(token, scopes, now);
     const jwt = await this.sign(token.id, audience, access.access, access.notAfter, now);

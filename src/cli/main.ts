@@ -1,14 +1,16 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PortcullisError } from '../core/errors.js';
+import { packageVersion } from '../version.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCustomerCommands } from './commands/customers.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerGcCommand } from './commands/gc.js';
 import { registerKeyCommands } from './commands/keys.js';
 import { registerLicenseCommands } from './commands/licenses.js';
+import { registerNotifyCommands } from './commands/notify.js';
 import { registerPlanCommands } from './commands/plans.js';
+import { registerRemoteCommands } from './commands/remotes.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUsageCommand } from './commands/usage.js';
@@ -24,7 +26,8 @@ export function buildProgram(): Command {
     .option('--config <path>', 'portcullis.toml to read (env PORTCULLIS_CONFIG)')
     .option('--data-dir <dir>', 'data directory (env PORTCULLIS_DATA_DIR, default ./data)')
     .option('--vendor <vendor>', 'act for this vendor (id or name) instead of the operator vendor')
-    .version(version(), '-V, --version')
+    .option('--remote <name>', 'manage the instance added with remotes add NAME, through its admin API')
+    .version(packageVersion(), '-V, --version')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeErr: helpOnly });
@@ -39,6 +42,8 @@ export function buildProgram(): Command {
   registerExplainCommand(program);
   registerKeyCommands(program);
   registerGcCommand(program);
+  registerRemoteCommands(program);
+  registerNotifyCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: helpOnly });
   return program;
 }
@@ -49,11 +54,6 @@ export function buildProgram(): Command {
  */
 function helpOnly(text: string): void {
   if (!text.startsWith('error:')) process.stderr.write(text);
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 function allCommands(cmd: Command): Command[] {

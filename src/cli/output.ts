@@ -1,11 +1,15 @@
 /** Human output: a plain aligned table, or `key: value` lines for one object. */
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
+
 export type Cell = string | number | boolean | null | undefined | Date | readonly string[];
 
 function text(v: Cell): string {
   if (v === null || v === undefined || v === '') return '-';
   if (v instanceof Date) return v.toISOString().replace('.000Z', 'Z');
   if (Array.isArray(v)) return v.length ? v.join(',') : '-';
+  // API answers carry times as ISO strings: shown like Dates.
+  if (typeof v === 'string' && ISO_TIME.test(v)) return v.replace('.000Z', 'Z');
   return String(v);
 }
 

@@ -16,11 +16,19 @@ function file(name: string, text: string): string {
 describe('loadConfig', () => {
   it('serves on 127.0.0.1:5000 with data in ./data by default', () => {
     const c = loadConfig({ env: {}, cwd: dir });
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 5000 });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 5000, max_header_bytes: 16384, headers_timeout_ms: 30_000, keep_alive_timeout_ms: 72_000, idle_timeout_ms: 300_000 });
+    expect(c.auth.enabled).toBe(true);
     expect(c.data_dir).toBe(join(dir, 'data'));
     expect(c.tokens.default_rate_limit).toBe(1000);
     expect(publicUrl(c)).toBe('http://127.0.0.1:5000');
     expect(Object.isFrozen(c.server)).toBe(true);
+  });
+
+  it('reads auth.enabled = false (local-only mode) from the environment, and refuses an idle timeout under a second', () => {
+    expect(loadConfig({ env: { PORTCULLIS_AUTH_ENABLED: 'false' }, cwd: dir }).auth.enabled).toBe(false);
+    expect(() => loadConfig({ env: { PORTCULLIS_AUTH_ENABLED: 'nope' }, cwd: dir })).toThrow(/PORTCULLIS_AUTH_ENABLED: expected true or false/);
+    expect(loadConfig({ env: { PORTCULLIS_SERVER_IDLE_TIMEOUT_MS: '0' }, cwd: dir }).server.idle_timeout_ms).toBe(0);
+    expect(() => loadConfig({ env: { PORTCULLIS_SERVER_IDLE_TIMEOUT_MS: '10' }, cwd: dir })).toThrow(/"server\.idle_timeout_ms".*0 \(never\) or at least 1000/);
   });
 
   it('layers file < env < flags', () => {

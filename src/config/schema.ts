@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PortcullisError } from '../core/errors.js';
 import { durationToSeconds, parseDuration } from '../core/duration.js';
 import { validateRepoPattern } from '../core/repo-pattern.js';
+import { parseSecretRef } from '../core/secret-ref.js';
 
 function repoPattern(value: string, ctx: z.core.$RefinementCtx<string>): void {
   try {
@@ -25,6 +26,20 @@ export const serverSchema = z
     port: port.default(5000),
     /** Base URL clients use to reach this instance; default http://host:port. Never taken from request headers. */
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Largest request head (request line and headers) accepted; a bigger one is answered 431. */
+    max_header_bytes: z.number().int().min(4096).max(1024 * 1024).default(16 * 1024),
+    /** Time a client has to send its whole request head; a slower one is answered 408 and disconnected. */
+    headers_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+    /** How long an idle keep-alive connection stays open between requests; keep it above a load balancer's idle timeout. */
+    keep_alive_timeout_ms: z.number().int().min(1000).max(3_600_000).default(72_000),
+    /** A connection on which nothing moves for this long is closed; 0: never. Bodies are not timed as a whole, so a long upload is never cut. */
+    idle_timeout_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400_000)
+      .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (never) or at least 1000')
+      .default(300_000),
   })
   .strict();
 
@@ -63,6 +78,8 @@ function ttl(allowNever: boolean) {
 /** Tokens for registries (Docker token auth): who signs them, for whom, for how long. */
 export const authSchema = z
   .object({
+    /** false: local-only mode, /v2 without credentials for loopback callers only, no admin API, no /token. */
+    enabled: z.boolean().default(true),
     /** The JWT `iss`; the registry's `auth.token.issuer` must say the same. */
     issuer: z.string().min(1).max(200).default('portcullis'),
     /** Registry service names (JWT `aud`) tokens are issued for; the first is used when a request names none. */
@@ -73,6 +90,12 @@ export const authSchema = z
     refresh_token_ttl: ttl(true).default('0'),
     /** Algorithm of newly created signing keys. */
     algorithm: z.enum(['ES256', 'RS256']).default('ES256'),
+    /** Failed logins from one address within failed_login_window that lock it out; 0: no lockout. */
+    max_failed_logins: z.number().int().min(0).max(1_000_000).default(20),
+    /** The window failed logins are counted in. */
+    failed_login_window: ttl(false).default('15m'),
+    /** How long a locked-out address is refused, whatever it sends. */
+    lockout_duration: ttl(false).default('15m'),
   })
   .strict();
 
@@ -124,6 +147,51 @@ export const bootstrapSchema = z
   })
   .strict();
 
+/** A secrets backend reference; checked for syntax here, resolved when an instance opens. */
+const secretRef = z.string().superRefine((value, ctx) => {
+  try {
+    parseSecretRef(value);
+  } catch (err) {
+    if (!(err instanceof PortcullisError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+});
+
+/** Instance secrets kept outside the data dir; an unset key keeps today's file in the data dir. */
+export const secretsSchema = z
+  .object({
+    /** HMAC key of token secrets: base64(url) of at least 32 bytes. */
+    pepper: secretRef.optional(),
+    /** PEM private key (EC P-256 or RSA) that signs registry tokens; `keys rotate` then refuses. */
+    signing_key: secretRef.optional(),
+    /** For the mail sender; resolved at start so a bad reference fails early. */
+    smtp_password: secretRef.optional(),
+  })
+  .strict();
+
+/** A duration longer than 0; calendar units allowed (`1M` counts from each check's now). */
+const calendarDuration = z.string().superRefine((value, ctx) => {
+  try {
+    if (parseDuration(value) === null) ctx.addIssue({ code: 'custom', message: 'must be a duration longer than 0, like 14d' });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+  }
+});
+
+/** Expiry warnings (webhook now; e-mail once SMTP lands). No webhook_url: no warnings are sent. */
+export const notificationsSchema = z
+  .object({
+    /** Where expiry warnings are POSTed as JSON. Treat it as a secret: hook URLs often carry a token. */
+    webhook_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Signs each body with HMAC-SHA256 (X-Portcullis-Signature) so the receiver can verify it. */
+    webhook_secret: z.string().min(16, 'must be at least 16 characters').max(512).optional(),
+    /** How long before a token's or license's end its one warning is sent. */
+    warn_before: calendarDuration.default('14d'),
+    /** How often `serve` looks for warnings that are due. */
+    check_interval: ttl(false).default('1h'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     data_dir: z.string().min(1).default('./data'),
@@ -134,6 +202,8 @@ export const configSchema = z
     registry: registrySchema.default(registrySchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
+    notifications: notificationsSchema.default(notificationsSchema.parse({})),
+    secrets: secretsSchema.default(secretsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -150,5 +220,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
-export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'registry', 'log', 'bootstrap'] as const;
+export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets'] as const;
 export const TOP_LEVEL_KEYS = ['data_dir'] as const;

@@ -1,4 +1,5 @@
 import { invalid } from './errors.js';
+import { globMatch, stringGlob } from './glob.js';
 import { quote } from './text.js';
 
 /**
@@ -62,27 +63,9 @@ export function validateRepoPattern(p: string, field = 'repository pattern'): st
   return t;
 }
 
-function segmentSource(segment: string): string {
-  return segment.replace(/\./g, '\\.').replace(/\*/g, '[^/]*');
-}
-
-function patternSource(pattern: string): string {
-  // Consecutive ** segments mean the same as one.
-  const segments = pattern.split('/').filter((s, i, all) => !(s === '**' && all[i - 1] === '**'));
-  let src = '';
-  segments.forEach((segment, i) => {
-    if (segment === '**') {
-      if (segments.length === 1) src += '.*';
-      else if (i === 0) src += '(?:.*/)?';
-      else src += '(?:/.*)?';
-      return;
-    }
-    const afterLeadingGlobstar = i === 1 && segments[0] === '**';
-    if (i > 0 && !afterLeadingGlobstar) src += '/';
-    src += segmentSource(segment);
-  });
-  return `^${src}$`;
-}
+/** `**`: any number of whole segments, none included. */
+const GLOBSTAR = Symbol('**');
+type Segment = typeof GLOBSTAR | ((segment: string) => boolean);
 
 const cache = new Map<string, (repo: string) => boolean>();
 
@@ -100,8 +83,18 @@ function remember<T>(map: Map<string, T>, key: string, value: T): T {
 export function compileRepoPattern(p: string): (repo: string) => boolean {
   const cached = cache.get(p);
   if (cached) return cached;
-  const re = new RegExp(patternSource(validateRepoPattern(p)));
-  return remember(cache, p, (repo: string) => re.test(repo));
+  // Segment by segment with globMatch rather than one RegExp, which backtracks exponentially on `a*a*a*…` or `**/a/**/a/…`.
+  const segments: Segment[] = validateRepoPattern(p)
+    .split('/')
+    .map((s) => (s === '**' ? GLOBSTAR : stringGlob(s)));
+  return remember(cache, p, (repo: string) =>
+    globMatch(
+      segments,
+      repo.split('/'),
+      (s) => s === GLOBSTAR,
+      (s, segment) => s !== GLOBSTAR && s(segment),
+    ),
+  );
 }
 
 export function matchesRepoPattern(p: string, repo: string): boolean {

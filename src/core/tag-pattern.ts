@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { invalid } from './errors.js';
+import { stringGlob } from './glob.js';
 import { quote } from './text.js';
 
 /**
@@ -55,9 +56,8 @@ function compile(p: string, field: string): { normalized: string; matcher: Match
   if (!GLOB_CHAR_RE.test(t)) {
     throw bad('only letters, digits, ".", "_", "-" and the wildcards * and ? are allowed (or semver:<range>)');
   }
-  const source = t.replace(/\./g, '\\.').replace(/\*+/g, '.*').replace(/\?/g, '.');
-  const re = new RegExp(`^${source}$`);
-  return { normalized: t, matcher: (tag) => re.test(tag) };
+  // Not a RegExp: `1*1*1*1*1*1*x` would backtrack exponentially against a long tag of ones.
+  return { normalized: t, matcher: stringGlob(t, '?') };
 }
 
 const cache = new Map<string, Matcher>();

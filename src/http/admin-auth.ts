@@ -5,6 +5,7 @@ import { hasScope, type Scope } from '../core/vendor-scopes.js';
 import type { Runtime } from '../runtime.js';
 import type { Caller } from '../service/context.js';
 import { BAD_CREDENTIALS_MESSAGE } from './error-catalogue.js';
+import { countTokenRequest, noteFailedLogin, refuseLockedOut } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,14 +34,19 @@ function unauthenticated(reply: FastifyReply): PortcullisError {
  */
 export function requireAdminScope(runtime: Runtime, scope: Scope): preHandlerAsyncHookHandler {
   return async (request, reply) => {
+    // Already set only in-process, for the CLI's own calls (AppOptions.localCaller); never from a request.
+    if (request.caller) return;
+    await refuseLockedOut(runtime, request, reply, 'api');
     const creds = credentials(request);
     if (!creds) throw unauthenticated(reply);
     const result = await runtime.authenticator.check(creds.user, creds.password, request.ip, runtime.now());
     if (!result.ok) {
       request.log.info({ reason: result.reason }, 'credentials refused');
+      await noteFailedLogin(runtime, request);
       throw unauthenticated(reply);
     }
     const token = result.token;
+    await countTokenRequest(runtime, request, reply, 'api', token);
     if (token.type !== 'vendor') throw new PortcullisError('denied', 'the admin API takes vendor tokens only');
     if (!hasScope(token.scopes, scope)) throw new PortcullisError('denied', `token ${token.id} lacks the ${scope} scope`);
     request.caller = { vendorId: token.vendorId, actor: { name: token.id, source: request.ip } };

@@ -1,11 +1,19 @@
+import { STATUS_CODES } from 'node:http';
+import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { PortcullisError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
+import type { Caller } from '../service/context.js';
+import { packageVersion } from '../version.js';
 import { ERROR_CATALOGUE, isRegistryPath, ociError, problem } from './error-catalogue.js';
-import { createMetrics } from './metrics.js';
-import { registerExplainRoute } from './routes/explain.js';
+import { createMetrics, type CacheCountsSource } from './metrics.js';
+import { registerRateLimitMetrics } from './rate-limit.js';
+import { registerRequestIdHeader, requestIdOf } from './request-id.js';
+import { registerRequestMetrics } from './request-metrics.js';
+import { registerAdminApi } from './routes/api/index.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
+import { registerLocalOnlyTokenRoute } from './routes/local-only.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerRegistryRoutes, type ManifestEvent } from './routes/registry.js';
@@ -13,25 +21,44 @@ import { builtinBackend } from './routes/registry-builtin.js';
 import { gatewayBackend } from './routes/registry-gateway.js';
 import { registerUpstreamEventRoutes } from './routes/upstream-events.js';
 import { publicBase, registerV2Auth } from './routes/v2.js';
+import { serverLimits } from './server-limits.js';
+import { answerFrameworkError } from './framework-errors.js';
 
 export interface AppOptions {
   logger?: FastifyBaseLogger;
+  /**
+   * The CLI runs its management commands through the admin API in-process
+   * (app.inject, never listening): every request then acts as this caller,
+   * the operator or --vendor, as whoever can read the data dir may.
+   */
+  localCaller?: Caller;
 }
 
-/** Headers whose values are credentials: never in a log line. */
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["proxy-authorization"]'];
+export { REDACTED_PATHS } from './logger.js';
 
 /** The one Fastify app: every HTTP surface of an instance hangs off it. */
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: 1024 * 1024,
+    // Body, header and timeout limits (docs/deployment.md), from [server].
+    ...serverLimits(runtime.config.server),
+    frameworkErrors: answerFrameworkError,
     routerOptions: { maxParamLength: 512 },
     // The public URL comes from config; client addresses are the socket's unless a proxy is configured later.
     trustProxy: false,
+    // requestIdOf reads X-Request-Id itself, keeping it only when it is a plain id.
     requestIdHeader: false,
-    genReqId: () => crypto.randomUUID(),
+    genReqId: requestIdOf,
   });
+  // JSON bodies are typed strictly (a number is not a name); query strings are text, so their numbers are coerced.
+  // Neither drops unknown fields silently: they are refused by name.
+  const bodyAjv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
+  const textAjv = new Ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  // Response schemas document the admin API; compiling a serializer for each of them cost ~9 MB of
+  // resident memory for routes that are far from the hot path. The presenters (src/present.ts) already
+  // build the exact shapes, and test/http/admin-api.test.ts checks answers against the schemas.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   app.setErrorHandler((err: FastifyError | PortcullisError, request, reply) => {
     const isV2 = isRegistryPath(request.url);
@@ -40,25 +67,45 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       if (isV2) return reply.code(entry.status).send(ociError(entry.oci, err.message));
       return reply.code(entry.status).type('application/problem+json').send(problem(err.code, entry.status, entry.title, err.message, err.field));
     }
+    if (err.validation && !isV2) {
+      const { message, field } = describeValidation(err);
+      return reply.code(400).type('application/problem+json').send(problem('invalid_input', 400, ERROR_CATALOGUE.invalid_input.title, message, field));
+    }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
     if (status >= 500) request.log.error({ err }, 'request failed');
     // A 5xx shows nothing internal; a 4xx from Fastify itself (bad JSON, body too large) is safe to describe.
     const message = status >= 500 ? 'internal error' : err.message;
     if (isV2) return reply.code(status).send(ociError(status >= 500 ? 'UNKNOWN' : 'UNSUPPORTED', message));
-    return reply.code(status).type('application/problem+json').send(problem(status >= 500 ? 'internal' : 'invalid_input', status, status >= 500 ? 'Internal error' : 'Bad request', message));
+    return reply.code(status).type('application/problem+json').send(problem(status >= 500 ? 'internal' : 'invalid_input', status, status >= 500 ? 'Internal error' : (STATUS_CODES[status] ?? 'Bad request'), message));
   });
 
   app.setNotFoundHandler((request, reply) => {
     if (isRegistryPath(request.url)) return reply.code(404).send(ociError('NAME_UNKNOWN', 'repository name not known to registry'));
-    return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+    const path = request.url.split('?')[0]!;
+    const why = !runtime.config.auth.enabled && /^\/api(?:\/|$)/.test(path) ? ': the admin API is off in local-only mode (auth.enabled = false)' : '';
+    return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${path}${why}`));
   });
 
-  const metrics = createMetrics();
+  const caches: CacheCountsSource[] = [() => runtime.access.cacheCounts()];
+  if (runtime.graphs.cacheCounts) caches.push(() => runtime.graphs.cacheCounts!());
+  const metrics = createMetrics(caches);
+  registerRequestIdHeader(app);
+  registerRequestMetrics(app, metrics);
+  registerRateLimitMetrics(app, metrics);
   registerHealthRoutes(app, runtime);
   registerMetricsRoute(app, metrics);
-  registerTokenRoutes(app, runtime, metrics);
+  if (runtime.config.auth.enabled) registerTokenRoutes(app, runtime, metrics);
+  else registerLocalOnlyTokenRoute(app);
   registerKeyRoutes(app, runtime);
-  registerExplainRoute(app, runtime);
+  if (options.localCaller) {
+    const caller = options.localCaller;
+    app.addHook('onRequest', async (request) => {
+      request.caller = caller;
+    });
+  }
+  // Local-only mode (auth.enabled = false) serves no admin API: every /api route stays inside this condition.
+  // The CLI's in-process app (localCaller, never listening) still needs it to manage the instance.
+  if (runtime.config.auth.enabled || options.localCaller) await registerAdminApi(app, runtime, packageVersion());
   // On the root, not in a plugin: the /v2 auth hook must also guard paths that match no route.
   const base = publicBase(runtime.config, () => {
     const address = app.server.address();
@@ -66,6 +113,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
   registerV2Auth(app, runtime, base);
   const onManifest: ManifestEvent = (request, action, repository, tag, digest) => {
+    if (action === 'pull') metrics.pulls.inc({ repository, kind: tag === null ? 'digest' : 'tag' });
+    else metrics.pushes.inc({ repository });
     const caller = request.registryCaller;
     if (!caller) return;
     runtime.usage.record({
@@ -91,4 +140,21 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   });
   registerUpstreamEventRoutes(app, { secret: upstream ? runtime.config.registry.notification_secret : undefined, graphs });
   return app;
+}
+
+/** A schema failure as one sentence naming the input, e.g. `body.name: must be string`. */
+function describeValidation(err: FastifyError): { message: string; field?: string } {
+  const first = err.validation![0]!;
+  const params = first.params as Record<string, unknown>;
+  const path = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const context = err.validationContext ?? 'request';
+  if (typeof params.additionalProperty === 'string') {
+    const field = [path, params.additionalProperty].filter(Boolean).join('.');
+    return { message: `${context}: unknown field "${field}"`, field };
+  }
+  if (typeof params.missingProperty === 'string') {
+    const field = [path, params.missingProperty].filter(Boolean).join('.');
+    return { message: `${context}: "${field}" is required`, field };
+  }
+  return { message: `${context}${path ? `.${path}` : ''}: ${first.message ?? 'is not valid'}`, ...(path ? { field: path } : {}) };
 }

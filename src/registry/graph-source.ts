@@ -1,7 +1,7 @@
 import { PortcullisError } from '../core/errors.js';
 import type { GraphManifest, RepositoryGraph } from '../core/digest-closure.js';
 import { children, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MAX_MANIFEST_BYTES, OCI_INDEX, OCI_MANIFEST, parseManifest } from '../core/oci-manifest.js';
-import type { AccessCache } from '../auth/access-cache.js';
+import type { AccessCache, CacheCounts } from '../auth/access-cache.js';
 import type { Store } from '../store/store.js';
 import { sha256Digest } from './blob-store.js';
 import { repositoryAccess, type Upstream } from './upstream.js';
@@ -11,13 +11,15 @@ export interface GraphSource {
   graph(repository: string): Promise<RepositoryGraph>;
   /** A push or delete went through Portcullis: what was known of the repository is stale. */
   changed(repository: string): void;
+  /** Hits and misses of caches the source keeps itself, for the metrics. */
+  cacheCounts?(): Readonly<Record<string, CacheCounts>>;
 }
 
 /** The built-in registry: the store's rows, cached until the store's change marker moves. */
 export function storeGraphs(store: Store, cache: AccessCache): GraphSource {
   return {
     graph: (repository) =>
-      cache.value(`graph\u0000${repository}`, async () => {
+      cache.value('repository_graph', repository, async () => {
         const [tags, manifests] = await Promise.all([store.listTags(repository), store.listManifests(repository)]);
         return {
           tags,
@@ -51,6 +53,7 @@ async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: 
 export class UpstreamGraphs implements GraphSource {
   private readonly graphs = new Map<string, { loadedAt: number; graph: Promise<RepositoryGraph> }>();
   private readonly manifests = new Map<string, GraphManifest | null>();
+  private readonly counts = { upstream_graph: { hits: 0, misses: 0 }, upstream_manifest: { hits: 0, misses: 0 } };
 
   constructor(
     private readonly upstream: Upstream,
@@ -60,7 +63,11 @@ export class UpstreamGraphs implements GraphSource {
 
   graph(repository: string): Promise<RepositoryGraph> {
     const cached = this.graphs.get(repository);
-    if (cached && this.clock() - cached.loadedAt < this.ttlMs) return cached.graph;
+    if (cached && this.clock() - cached.loadedAt < this.ttlMs) {
+      this.counts.upstream_graph.hits++;
+      return cached.graph;
+    }
+    this.counts.upstream_graph.misses++;
     const entry = { loadedAt: this.clock(), graph: this.load(repository) };
     this.graphs.set(repository, entry);
     // A failed load is not kept: the next request tries again.
@@ -72,6 +79,10 @@ export class UpstreamGraphs implements GraphSource {
 
   changed(repository: string): void {
     this.graphs.delete(repository);
+  }
+
+  cacheCounts(): Readonly<Record<string, CacheCounts>> {
+    return this.counts;
   }
 
   /** Repositories whose graph is held, for tests and metrics. */
@@ -109,7 +120,11 @@ export class UpstreamGraphs implements GraphSource {
   private async manifest(repository: string, digest: string): Promise<GraphManifest | null> {
     const key = `${repository}@${digest}`;
     const cached = this.manifests.get(key);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      this.counts.upstream_manifest.hits++;
+      return cached;
+    }
+    this.counts.upstream_manifest.misses++;
     const res = await this.upstream.fetch(
       { method: 'GET', path: `/v2/${repository}/manifests/${digest}`, access: [repositoryAccess(repository, 'pull')], headers: { accept: MANIFEST_ACCEPT } },
       MAX_MANIFEST_BYTES,

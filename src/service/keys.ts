@@ -1,11 +1,13 @@
 import { certificateBundle, certifyKeys, hasCertificateAuthority } from '../auth/certificates.js';
-import { createSigningKey, listSigningKeys, publishedKeys, type KeyAlgorithm, type SigningKey } from '../auth/signing-keys.js';
-import { accessTokenTtlSeconds } from '../auth/token-server.js';
+import { createSigningKey, listSigningKeys, type KeyAlgorithm, type KeyRing, type SigningKey } from '../auth/signing-keys.js';
 import { invalid } from '../core/errors.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
 import { requireOperator } from './vendors.js';
 
 /** Signing keys are the instance's, so only the operator vendor manages them. */
+
+/** The running instance's keys: those in the data dir, or the one from secrets.signing_key. */
+export type KeyDeps = ServiceDeps & { keys: KeyRing };
 
 export type KeyState = 'current' | 'published' | 'retired';
 
@@ -21,10 +23,11 @@ export function parseKeyAlgorithm(value: string | undefined, fallback: KeyAlgori
   throw invalid(`unknown algorithm "${value}": expected ES256 or RS256`, 'algorithm');
 }
 
-export async function listKeys(deps: ServiceDeps, caller: Caller): Promise<KeyInfo[]> {
+export async function listKeys(deps: KeyDeps, caller: Caller): Promise<KeyInfo[]> {
   await requireOperator(deps, caller, 'manages signing keys');
-  const keys = listSigningKeys(deps.config.data_dir);
-  const published = new Set(publishedKeys(keys, deps.now(), accessTokenTtlSeconds(deps.config)).map((k) => k.name));
+  deps.keys.refresh(true);
+  const keys = deps.keys.all();
+  const published = new Set(deps.keys.published(deps.now()).map((k) => k.name));
   return keys.map((key, i) => ({ key, state: i === keys.length - 1 ? 'current' : published.has(key.name) ? 'published' : 'retired' }));
 }
 
@@ -33,8 +36,14 @@ export async function listKeys(deps: ServiceDeps, caller: Caller): Promise<KeyIn
  * token has expired. With a certificate authority, the new key is certified
  * at once, so registries that trust the CA need no change.
  */
-export async function rotateKey(deps: ServiceDeps, caller: Caller, algorithm?: string): Promise<{ key: SigningKey; certified: boolean }> {
+export async function rotateKey(deps: KeyDeps, caller: Caller, algorithm?: string): Promise<{ key: SigningKey; certified: boolean }> {
   await requireOperator(deps, caller, 'manages signing keys');
+  if (deps.keys.external) {
+    throw invalid(
+      `the signing key comes from secrets.signing_key (${deps.config.secrets.signing_key}): rotate it there and restart Portcullis; \`keys rotate\` only makes keys in the data dir`,
+      'secrets.signing_key',
+    );
+  }
   const alg = parseKeyAlgorithm(algorithm, deps.config.auth.algorithm);
   const now = deps.now();
   const dataDir = deps.config.data_dir;
@@ -49,15 +58,17 @@ export async function rotateKey(deps: ServiceDeps, caller: Caller, algorithm?: s
  * The PEM bundle for distribution's `rootcertbundle`: the instance CA (made
  * on first use) and the certificate of every published key.
  */
-export async function keyCertificateBundle(deps: ServiceDeps, caller: Caller): Promise<{ bundle: string; certified: string[] }> {
+export async function keyCertificateBundle(deps: KeyDeps, caller: Caller): Promise<{ bundle: string; certified: string[] }> {
   await requireOperator(deps, caller, 'manages signing keys');
   const now = deps.now();
   const dataDir = deps.config.data_dir;
-  const published = publishedKeys(listSigningKeys(dataDir), now, accessTokenTtlSeconds(deps.config));
+  deps.keys.refresh(true);
+  const published = deps.keys.published(now);
   const certified = await certifyKeys(dataDir, published, deps.config.auth.issuer, now);
   if (certified.length > 0) {
     await audit(deps.store, deps, caller, now, { action: 'key.certify', objectType: 'key', objectId: 'ca', detail: { keys: certified } });
   }
   const names = new Set(published.map((k) => k.name));
-  return { bundle: certificateBundle(dataDir, listSigningKeys(dataDir).filter((k) => names.has(k.name))), certified };
+  deps.keys.refresh(true);
+  return { bundle: certificateBundle(dataDir, deps.keys.all().filter((k) => names.has(k.name))), certified };
 }

@@ -1,7 +1,7 @@
 import { invalid, notFound } from '../core/errors.js';
 import { parseDate, parseEnd } from '../core/expiry.js';
 import { newId } from '../core/ids.js';
-import type { License, LicenseStatus } from '../core/model.js';
+import { LICENSE_STATUSES, type License, type LicenseStatus } from '../core/model.js';
 import { nextLicenseStatus, type LicenseAction } from '../core/status.js';
 import { validateTagPattern } from '../core/tag-pattern.js';
 import { COMMAS, optionalName, splitList } from '../core/text.js';
@@ -77,9 +77,12 @@ export async function getLicense(deps: ServiceDeps, caller: Caller, id: string):
   return license;
 }
 
-export async function listLicenses(deps: ServiceDeps, caller: Caller, filter: { customer?: string; status?: LicenseStatus } = {}): Promise<License[]> {
+export async function listLicenses(deps: ServiceDeps, caller: Caller, filter: { customer?: string; status?: string } = {}): Promise<License[]> {
+  if (filter.status !== undefined && !(LICENSE_STATUSES as readonly string[]).includes(filter.status)) {
+    throw invalid(`unknown license status "${filter.status}": expected ${LICENSE_STATUSES.join(', ')}`, 'status');
+  }
   const customerId = filter.customer ? (await resolveCustomer(deps.store, caller.vendorId, filter.customer, true)).id : undefined;
-  return deps.store.listLicenses(caller.vendorId, { customerId, status: filter.status });
+  return deps.store.listLicenses(caller.vendorId, { customerId, status: filter.status as LicenseStatus | undefined });
 }
 
 export async function changeLicenseStatus(deps: ServiceDeps, caller: Caller, id: string, action: LicenseAction): Promise<License> {

@@ -1,9 +1,10 @@
-import { Migrator, type Kysely, type Selectable } from 'kysely';
+import { Migrator, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, PlanAction, TagRecord, Token, TokenStatus, UsageEvent, Vendor } from '../core/model.js';
+import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
 import type { TokenType } from '../core/token-format.js';
 import { migrationProvider } from './migrations/index.js';
 import type { AuditEventRow, CustomerRow, Database, LicenseRow, PlanRow, RegistryManifestRow, TokenRow, UsageEventRow, VendorRow } from './schema.js';
-import type { AuditFilter, LastUsed, LicenseFilter, Store, StoredToken, TokenFilter, UsageFilter } from './store.js';
+import type { AuditFilter, EventCursor, LastUsed, LicenseFilter, Store, StoredToken, TokenFilter, UsageFilter } from './store.js';
 
 const iso = (d: Date) => d.toISOString();
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
@@ -189,12 +190,16 @@ export class KyselyStore implements Store {
     if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (filter.planId !== undefined) q = q.where('plan_id', '=', filter.planId);
+    if (filter.held !== undefined) q = q.where('held_since', filter.held ? 'is not' : 'is', null);
     const rows = await q.orderBy('created_at').orderBy('id').execute();
     return rows.map(toLicense);
   }
 
-  async setLicenseStatus(vendorId: string, id: string, status: LicenseStatus, at: Date): Promise<void> {
-    await this.db.updateTable('licenses').set({ status, updated_at: iso(at) }).where('vendor_id', '=', vendorId).where('id', '=', id).execute();
+  async setLicenseStatus(vendorId: string, id: string, status: LicenseStatus, at: Date, hold = false): Promise<void> {
+    await this.db
+      .updateTable('licenses')
+      .set({ status, updated_at: iso(at), held_since: hold ? iso(at) : null })
+      .where('vendor_id', '=', vendorId).where('id', '=', id).execute();
   }
 
   // tokens
@@ -237,12 +242,16 @@ export class KyselyStore implements Store {
     if (filter.type !== undefined) q = q.where('type', '=', filter.type);
     if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.held !== undefined) q = q.where('held_since', filter.held ? 'is not' : 'is', null);
     const rows = await q.orderBy('created_at').orderBy('id').execute();
     return rows.map(toToken);
   }
 
-  async setTokenStatus(vendorId: string, id: string, status: TokenStatus, at: Date): Promise<void> {
-    await this.db.updateTable('tokens').set({ status, updated_at: iso(at) }).where('vendor_id', '=', vendorId).where('id', '=', id).execute();
+  async setTokenStatus(vendorId: string, id: string, status: TokenStatus, at: Date, hold = false): Promise<void> {
+    await this.db
+      .updateTable('tokens')
+      .set({ status, updated_at: iso(at), held_since: hold ? iso(at) : null })
+      .where('vendor_id', '=', vendorId).where('id', '=', id).execute();
   }
 
   async recordLastUsed(batch: readonly LastUsed[]): Promise<void> {
@@ -284,9 +293,10 @@ export class KyselyStore implements Store {
     let q = this.db.selectFrom('audit_events').selectAll().where('vendor_id', '=', vendorId);
     if (filter.since) q = q.where('at', '>=', iso(filter.since));
     if (filter.objectId !== undefined) q = q.where('object_id', '=', filter.objectId);
-    const direction = filter.newest ? 'desc' : 'asc';
+    const direction = filter.newest || filter.descending ? 'desc' : 'asc';
+    if (filter.after) q = q.where(afterCursor(filter.after, direction));
     const rows = await q.orderBy('at', direction).orderBy('id', direction).limit(filter.limit ?? 1000).execute();
-    if (filter.newest) rows.reverse();
+    if (filter.newest && !filter.descending) rows.reverse();
     return rows.map(toAudit);
   }
 
@@ -413,6 +423,47 @@ export class KyselyStore implements Store {
     return manifest !== undefined;
   }
 
+  // expiry warnings
+
+  async listExpiryWarnings(endsAfter: Date): Promise<ExpiryWarningRecord[]> {
+    const rows = await this.db.selectFrom('expiry_warnings').selectAll().where('ends_at', '>', iso(endsAfter)).orderBy('ends_at').orderBy('object_id').execute();
+    return rows.map((r) => ({
+      objectType: r.object_type as ExpiryWarningRecord['objectType'],
+      objectId: r.object_id,
+      vendorId: r.vendor_id,
+      endsAt: date(r.ends_at),
+      claimedAt: date(r.claimed_at),
+      sentAt: dateOrNull(r.sent_at),
+    }));
+  }
+
+  async claimExpiryWarning(w: Pick<ExpiryWarningRecord, 'objectType' | 'objectId' | 'vendorId' | 'endsAt'>, at: Date, staleBefore: Date): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('expiry_warnings')
+      .values({ object_type: w.objectType, object_id: w.objectId, vendor_id: w.vendorId, ends_at: iso(w.endsAt), claimed_at: iso(at), sent_at: null })
+      .onConflict((oc) => oc.columns(['object_id', 'ends_at']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return true;
+    // One conditional update: of two rounds taking over the same stale claim, only one matches.
+    const taken = await this.db
+      .updateTable('expiry_warnings')
+      .set({ claimed_at: iso(at) })
+      .where('object_id', '=', w.objectId)
+      .where('ends_at', '=', iso(w.endsAt))
+      .where('sent_at', 'is', null)
+      .where('claimed_at', '<', iso(staleBefore))
+      .executeTakeFirst();
+    return Number(taken.numUpdatedRows) > 0;
+  }
+
+  async markExpiryWarningSent(objectId: string, endsAt: Date, at: Date): Promise<void> {
+    await this.db.updateTable('expiry_warnings').set({ sent_at: iso(at) }).where('object_id', '=', objectId).where('ends_at', '=', iso(endsAt)).execute();
+  }
+
+  async releaseExpiryWarning(objectId: string, endsAt: Date): Promise<void> {
+    await this.db.deleteFrom('expiry_warnings').where('object_id', '=', objectId).where('ends_at', '=', iso(endsAt)).where('sent_at', 'is', null).execute();
+  }
+
   // usage
 
   async insertUsage(batch: readonly UsageEvent[]): Promise<void> {
@@ -431,9 +482,19 @@ export class KyselyStore implements Store {
     if (filter.since) q = q.where('at', '>=', iso(filter.since));
     if (filter.customerId !== undefined) q = q.where('customer_id', '=', filter.customerId);
     if (filter.repository !== undefined) q = q.where('repository', '=', filter.repository);
-    const rows = await q.orderBy('at').orderBy('id').limit(filter.limit ?? 100_000).execute();
+    const direction = filter.descending ? 'desc' : 'asc';
+    if (filter.after) q = q.where(afterCursor(filter.after, direction));
+    const rows = await q.orderBy('at', direction).orderBy('id', direction).limit(filter.limit ?? 100_000).execute();
     return rows.map(toUsage);
   }
+}
+
+/** Rows strictly past the cursor in (at, id) order, either way. */
+function afterCursor(cursor: EventCursor, direction: 'asc' | 'desc') {
+  const op = direction === 'asc' ? '>' : '<';
+  const at = iso(cursor.at);
+  return (eb: ExpressionBuilder<Database, 'audit_events' | 'usage_events'>) =>
+    eb.or([eb('at', op, at), eb.and([eb('at', '=', at), eb('id', op, cursor.id)])]);
 }
 
 function toManifest(r: Selectable<RegistryManifestRow>): ManifestRecord {

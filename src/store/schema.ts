@@ -41,6 +41,8 @@ export interface LicenseRow {
   status: string;
   created_at: string;
   updated_at: string;
+  /** Set while a customer-wide suspend holds it (0003). */
+  held_since: string | null;
 }
 
 export interface TokenRow {
@@ -59,6 +61,8 @@ export interface TokenRow {
   created_by: string;
   created_at: string;
   updated_at: string;
+  /** Set while a customer-wide suspend holds it (0003). */
+  held_since: string | null;
 }
 
 export interface AuditEventRow {
@@ -113,6 +117,15 @@ export interface UsageEventRow {
   user_agent: string;
 }
 
+export interface ExpiryWarningRow {
+  object_type: string;
+  object_id: string;
+  vendor_id: string;
+  ends_at: string;
+  claimed_at: string;
+  sent_at: string | null;
+}
+
 export interface Database {
   vendors: VendorRow;
   customers: CustomerRow;
@@ -124,4 +137,5 @@ export interface Database {
   registry_tags: RegistryTagRow;
   registry_blobs: RegistryBlobRow;
   usage_events: UsageEventRow;
+  expiry_warnings: ExpiryWarningRow;
 }

@@ -1,4 +1,5 @@
 import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, TagRecord, Token, TokenStatus, UsageEvent, Vendor } from '../core/model.js';
+import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
 import type { TokenType } from '../core/token-format.js';
 
 /** A token as the store keeps it: the domain token plus the HMAC of its secret. */
@@ -10,12 +11,22 @@ export interface TokenFilter {
   type?: TokenType;
   customerId?: string;
   status?: TokenStatus;
+  /** Only those a customer-wide suspend holds (see setTokenStatus). */
+  held?: boolean;
 }
 
 export interface LicenseFilter {
   customerId?: string;
   status?: LicenseStatus;
   planId?: string;
+  /** Only those a customer-wide suspend holds (see setLicenseStatus). */
+  held?: boolean;
+}
+
+/** A keyset position in an event listing: the listing continues after this event, in its own order. */
+export interface EventCursor {
+  at: Date;
+  id: string;
 }
 
 export interface AuditFilter {
@@ -24,6 +35,9 @@ export interface AuditFilter {
   limit?: number;
   /** With a limit: the latest events (still listed oldest first) instead of the earliest. */
   newest?: boolean;
+  /** Newest first; `after` then continues towards older events. */
+  descending?: boolean;
+  after?: EventCursor;
 }
 
 export interface UsageFilter {
@@ -31,6 +45,8 @@ export interface UsageFilter {
   customerId?: string;
   repository?: string;
   limit?: number;
+  descending?: boolean;
+  after?: EventCursor;
 }
 
 export interface LastUsed {
@@ -78,14 +94,20 @@ export interface Store {
   insertLicense(l: License): Promise<void>;
   getLicense(vendorId: string, id: string): Promise<License | undefined>;
   listLicenses(vendorId: string, filter?: LicenseFilter): Promise<License[]>;
-  setLicenseStatus(vendorId: string, id: string, status: LicenseStatus, at: Date): Promise<void>;
+  /**
+   * hold marks the change as made by a customer-wide suspend, which resume
+   * undoes; any change without it clears the mark, so resume never touches a
+   * license someone changed on its own since.
+   */
+  setLicenseStatus(vendorId: string, id: string, status: LicenseStatus, at: Date, hold?: boolean): Promise<void>;
 
   insertToken(t: StoredToken): Promise<void>;
   /** Any vendor's token, by username: for authentication only. */
   findTokenForAuth(id: string): Promise<StoredToken | undefined>;
   getToken(vendorId: string, id: string): Promise<Token | undefined>;
   listTokens(vendorId: string, filter?: TokenFilter): Promise<Token[]>;
-  setTokenStatus(vendorId: string, id: string, status: TokenStatus, at: Date): Promise<void>;
+  /** hold: as for setLicenseStatus. */
+  setTokenStatus(vendorId: string, id: string, status: TokenStatus, at: Date, hold?: boolean): Promise<void>;
   /** Applies a batch of last-used observations; an older observation never overwrites a newer one. */
   recordLastUsed(batch: readonly LastUsed[]): Promise<void>;
 
@@ -116,6 +138,20 @@ export interface Store {
   referencedDigests(): Promise<Set<string>>;
   /** One digest of referencedDigests(), looked up now: gc's last check before it deletes. */
   isDigestReferenced(digest: string): Promise<boolean>;
+
+  // Expiry warnings are instance-wide, like the registry metadata: the
+  // notifier works for every vendor, and each record names its vendor.
+  /** Warnings on record (sent or claimed) for ends after `endsAfter`, soonest first. */
+  listExpiryWarnings(endsAfter: Date): Promise<ExpiryWarningRecord[]>;
+  /**
+   * Claims a warning before it is sent: true when this caller may send it. The
+   * (object, end) key makes one caller win across instances; a claim older
+   * than staleBefore that was never marked sent is taken over (its sender died).
+   */
+  claimExpiryWarning(w: Pick<ExpiryWarningRecord, 'objectType' | 'objectId' | 'vendorId' | 'endsAt'>, at: Date, staleBefore: Date): Promise<boolean>;
+  markExpiryWarningSent(objectId: string, endsAt: Date, at: Date): Promise<void>;
+  /** Drops an unsent claim so the next round tries again; a sent warning stays. */
+  releaseExpiryWarning(objectId: string, endsAt: Date): Promise<void>;
 
   insertUsage(batch: readonly UsageEvent[]): Promise<void>;
   /** Oldest first. */

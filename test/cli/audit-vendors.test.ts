@@ -259,9 +259,12 @@ describe('vendors', () => {
       run('--vendor', 'globex', 'vendor', 'list'),
       run('--vendor', 'globex', 'vendor', 'show', 'operator'),
     ]);
-    expectCliError(create, 1, /operator/);
-    expectCliError(list, 1, /operator/);
-    expectCliError(show, 1, /operator/);
+    expectCliError(create, 1, /only the operator vendor/);
+    // Another vendor sees itself only, and the operator not at all: "not found", never "forbidden".
+    expect(list.status).toBe(0);
+    expect(list.stdout).toContain('globex');
+    expect(list.stdout).not.toMatch(/ven_\S+\s+operator/);
+    expectCliError(show, 1, /vendor operator not found/);
     expect((await json<VendorJson[]>('vendor', 'list')).map((v) => v.name)).not.toContain('evil');
   });
 

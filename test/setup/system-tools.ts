@@ -42,6 +42,10 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { pkg: 'podman', binary: '/usr/bin/podman' },
   // Only `docker login` is used (it needs no engine); any docker CLI on PATH will do.
   { pkg: 'docker.io', binary: 'docker' },
+  // The `pass` secrets backend, tested against a real store (test/secrets/pass.test.ts).
+  { pkg: 'pass', binary: '/usr/bin/pass' },
+  // gpg alone is in many base images; decrypting needs the agent, which only the gnupg package brings.
+  { pkg: 'gnupg', binary: '/usr/bin/gpg-agent' },
 ];
 
 function present(binary: string): boolean {

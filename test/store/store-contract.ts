@@ -171,6 +171,61 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.changeMarker()).not.toBe(m1);
     });
 
+    it('marks status changes a customer-wide suspend holds, and clears the mark on any other change', async () => {
+      await store.insertCustomer(customer('cus_1', 'ven_a', 'globex'));
+      await store.insertToken(token('ctok_aaaaaaaaaaaaaaaa', 'ven_a', { type: 'customer', customerId: 'cus_1' }));
+      await store.insertToken(token('ctok_bbbbbbbbbbbbbbbb', 'ven_a', { type: 'customer', customerId: 'cus_1' }));
+      await store.insertLicense(license('lic_1', 'ven_a', 'cus_1'));
+      await store.insertLicense(license('lic_2', 'ven_a', 'cus_1'));
+      await store.setTokenStatus('ven_a', 'ctok_aaaaaaaaaaaaaaaa', 'disabled', later(1), true);
+      await store.setTokenStatus('ven_a', 'ctok_bbbbbbbbbbbbbbbb', 'disabled', later(1));
+      await store.setLicenseStatus('ven_a', 'lic_1', 'suspended', later(1), true);
+      await store.setLicenseStatus('ven_a', 'lic_2', 'suspended', later(1));
+      const held = async () => ({
+        tokens: (await store.listTokens('ven_a', { customerId: 'cus_1', held: true })).map((t) => t.id),
+        licenses: (await store.listLicenses('ven_a', { customerId: 'cus_1', held: true })).map((l) => l.id),
+      });
+      expect(await held()).toEqual({ tokens: ['ctok_aaaaaaaaaaaaaaaa'], licenses: ['lic_1'] });
+      expect((await store.listTokens('ven_a', { held: false })).map((t) => t.id)).toEqual(['ctok_bbbbbbbbbbbbbbbb']);
+      expect(await store.listTokens('ven_b', { held: true })).toEqual([]);
+      // Held rows read back like any other: the mark is the store's business.
+      expect(await store.getToken('ven_a', 'ctok_aaaaaaaaaaaaaaaa')).toMatchObject({ status: 'disabled', updatedAt: later(1) });
+      await store.setTokenStatus('ven_a', 'ctok_aaaaaaaaaaaaaaaa', 'active', later(2));
+      await store.setLicenseStatus('ven_a', 'lic_1', 'revoked', later(2));
+      expect(await held()).toEqual({ tokens: [], licenses: [] });
+    });
+
+    describe('expiry warnings', () => {
+      const w = (objectId: string, endsAt: Date) => ({ objectType: 'token' as const, objectId, vendorId: 'ven_a', endsAt });
+
+      it('lets one claim win per object and end, records the send, and lists what has not ended', async () => {
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), t0, later(-300))).toBe(true);
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), later(1), later(-300))).toBe(false);
+        expect(await store.claimExpiryWarning(w('ctok_a', later(200)), later(1), later(-300))).toBe(true);
+        expect(await store.claimExpiryWarning(w('ctok_b', later(50)), later(1), later(-300))).toBe(true);
+        await store.markExpiryWarningSent('ctok_a', later(100), later(2));
+        await store.releaseExpiryWarning('ctok_a', later(100));
+        expect(await store.listExpiryWarnings(later(60))).toEqual([
+          { objectType: 'token', objectId: 'ctok_a', vendorId: 'ven_a', endsAt: later(100), claimedAt: t0, sentAt: later(2) },
+          { objectType: 'token', objectId: 'ctok_a', vendorId: 'ven_a', endsAt: later(200), claimedAt: later(1), sentAt: null },
+        ]);
+        // A sent warning is never claimed again, however old.
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), later(10_000), later(9_000))).toBe(false);
+      });
+
+      it('frees a released claim for the next round, and lets a stale unsent claim be taken over once', async () => {
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), t0, later(-300))).toBe(true);
+        await store.releaseExpiryWarning('ctok_a', later(100));
+        expect(await store.listExpiryWarnings(t0)).toEqual([]);
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), later(1), later(-300))).toBe(true);
+        // Still fresh: the claimant may be sending right now.
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), later(5), later(0))).toBe(false);
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), later(400), later(100))).toBe(true);
+        expect(await store.claimExpiryWarning(w('ctok_a', later(100)), later(401), later(100))).toBe(false);
+        expect((await store.listExpiryWarnings(t0)).map((r) => r.claimedAt)).toEqual([later(400)]);
+      });
+    });
+
     describe('registry metadata', () => {
       const d = (c: string) => `sha256:${c.repeat(64)}`;
       const manifest = (repository: string, digest: string, extra: Partial<ManifestRecord> = {}): ManifestRecord => ({

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
-import { parseSince } from '../../core/since.js';
-import { presentAudit } from '../../present.js';
+import type { presentAudit } from '../../present.js';
 import { json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
+import { print, withApi } from '../context.js';
+
+type AuditJson = ReturnType<typeof presentAudit>;
 
 export function registerAuditCommand(program: Command): void {
   program
@@ -11,17 +12,28 @@ export function registerAuditCommand(program: Command): void {
     .description('who did what, when and from where')
     .option('--since <when>', 'a duration back from now (7d) or a date (2026-11-01)')
     .option('--object <id>', 'only events about this object')
-    .option('--limit <n>', 'at most this many events (default 1000; the latest unless --since)')
+    .option('--limit <n>', 'at most this many events, the latest (default 1000)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
       const limit = opts.limit === undefined ? 1000 : Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalid(`--limit must be a whole number from 1 to 100000, got "${opts.limit}"`, 'limit');
-      await withLocal(cmd, async (rt, caller) => {
-        const since = opts.since === undefined ? undefined : parseSince(opts.since, rt.now());
-        // Without --since, the latest events, like tail.
-        const events = await rt.store.listAudit(caller.vendorId, { since, objectId: opts.object, limit, newest: since === undefined });
-        if (opts.json) return print(json(events.map(presentAudit)));
-        print(table(['time', 'actor', 'source', 'action', 'object'], events.map((e) => [e.at, e.actor, e.source, e.action, e.objectId])));
+      await withApi(cmd, async (api) => {
+        // The API pages newest first; like tail, the latest events are printed oldest first.
+        const events: AuditJson[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await api.get<{ items: AuditJson[]; next_cursor: string | null }>('/api/v1/audit', {
+            since: opts.since,
+            object: opts.object,
+            limit: Math.min(500, limit - events.length),
+            cursor,
+          });
+          events.push(...page.items);
+          cursor = page.next_cursor ?? undefined;
+        } while (cursor && events.length < limit);
+        events.reverse();
+        if (opts.json) return print(json(events));
+        print(table(['time', 'actor', 'source', 'action', 'object'], events.map((e) => [e.at, e.actor, e.source, e.action, e.object_id])));
       });
     });
 }

@@ -1,17 +1,43 @@
 import type { Command } from 'commander';
-import type { Customer } from '../../core/model.js';
-import { presentCustomer } from '../../present.js';
-import { createCustomer, deleteCustomer, resolveCustomer, updateCustomer } from '../../service/customers.js';
+import { invalid } from '../../core/errors.js';
+import type { presentCustomer, presentCustomerAction } from '../../present.js';
+import type { CustomerAction } from '../../service/customer-actions.js';
 import { details, json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
+import { print, withApi } from '../context.js';
 
-const customerDetails = (c: Customer) =>
+type CustomerJson = ReturnType<typeof presentCustomer>;
+type CustomerActionSummary = ReturnType<typeof presentCustomerAction> & { action: CustomerAction };
+
+const customerDetails = (c: CustomerJson) =>
   details([
     ['id', c.id],
     ['name', c.name],
     ['contact', c.contact],
-    ['created', c.createdAt],
+    ['created', c.created_at],
   ]);
+
+const RESULT_STATUS: Record<CustomerAction, { token: string; license: string }> = {
+  suspend: { token: 'disabled', license: 'suspended' },
+  resume: { token: 'active', license: 'active' },
+  revoke: { token: 'revoked', license: 'revoked' },
+};
+
+function actionReport(s: CustomerActionSummary): string {
+  const who = `${s.customer.name} (${s.customer.id})`;
+  if (s.tokens.length + s.licenses.length === 0) return `${s.action} ${who}: nothing to change\n`;
+  const status = RESULT_STATUS[s.action];
+  const rows = [...s.tokens.map((id) => ['token', id, status.token]), ...s.licenses.map((id) => ['license', id, status.license])];
+  return `${s.action} ${who}: ${s.tokens.length} token(s), ${s.licenses.length} license(s)\n` + table(['object', 'id', 'status'], rows);
+}
+
+/** Revocation is final, so the command says what it would revoke and stops unless --yes. */
+function revokeRefusal(s: CustomerActionSummary): Error {
+  const list = (ids: string[]) => (ids.length ? ` (${ids.join(', ')})` : '');
+  return invalid(
+    `customer revoke is final: it would revoke ${s.tokens.length} token(s)${list(s.tokens)} and ${s.licenses.length} license(s)${list(s.licenses)} of ${s.customer.name}; run it again with --yes`,
+    'yes',
+  );
+}
 
 export function registerCustomerCommands(program: Command): void {
   const customer = program.command('customer').description("manage the vendor's customers");
@@ -22,9 +48,9 @@ export function registerCustomerCommands(program: Command): void {
     .option('--contact <contact>', 'contact person or e-mail')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const c = await createCustomer(rt, caller, { name: opts.name, contact: opts.contact });
-        print(opts.json ? json(presentCustomer(c)) : customerDetails(c));
+      await withApi(cmd, async (api) => {
+        const c = await api.request<CustomerJson>('POST', '/api/v1/customers', { body: { name: opts.name, contact: opts.contact } });
+        print(opts.json ? json(c) : customerDetails(c));
       });
     });
 
@@ -32,10 +58,10 @@ export function registerCustomerCommands(program: Command): void {
     .command('list')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const list = await rt.store.listCustomers(caller.vendorId);
-        if (opts.json) return print(json(list.map(presentCustomer)));
-        print(table(['id', 'name', 'contact', 'created'], list.map((c) => [c.id, c.name, c.contact, c.createdAt])));
+      await withApi(cmd, async (api) => {
+        const list = await api.all<CustomerJson>('/api/v1/customers');
+        if (opts.json) return print(json(list));
+        print(table(['id', 'name', 'contact', 'created'], list.map((c) => [c.id, c.name, c.contact, c.created_at])));
       });
     });
 
@@ -44,9 +70,9 @@ export function registerCustomerCommands(program: Command): void {
     .description('show a customer (id or name)')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const c = await resolveCustomer(rt.store, caller.vendorId, ref);
-        print(opts.json ? json(presentCustomer(c)) : customerDetails(c));
+      await withApi(cmd, async (api) => {
+        const c = await api.get<CustomerJson>(`/api/v1/customers/${encodeURIComponent(ref)}`);
+        print(opts.json ? json(c) : customerDetails(c));
       });
     });
 
@@ -56,11 +82,30 @@ export function registerCustomerCommands(program: Command): void {
     .option('--contact <contact>', 'new contact (empty to clear)')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const c = await updateCustomer(rt, caller, ref, { name: opts.name, contact: opts.contact });
-        print(opts.json ? json(presentCustomer(c)) : customerDetails(c));
+      if (opts.name === undefined && opts.contact === undefined) throw invalid('give --name or --contact (or both) to change', 'name');
+      await withApi(cmd, async (api) => {
+        const c = await api.request<CustomerJson>('PATCH', `/api/v1/customers/${encodeURIComponent(ref)}`, { body: { name: opts.name, contact: opts.contact } });
+        print(opts.json ? json(c) : customerDetails(c));
       });
     });
+
+  const actions: [CustomerAction, string][] = [
+    ['suspend', 'disable every active token and suspend every active license of a customer'],
+    ['resume', 'undo customer suspend: re-enable exactly the tokens and licenses it disabled'],
+    ['revoke', 'revoke every token and license of a customer, for good (needs --yes)'],
+  ];
+  for (const [action, description] of actions) {
+    const command = customer.command(`${action} <customer>`).description(description);
+    if (action === 'revoke') command.option('--yes', 'really revoke; without it, say what would be revoked and change nothing');
+    command.option('--json', 'print JSON').action(async (ref: string, opts, cmd: Command) => {
+      await withApi(cmd, async (api) => {
+        const url = `/api/v1/customers/${encodeURIComponent(ref)}/${action}`;
+        if (action === 'revoke' && !opts.yes) throw revokeRefusal(await api.request<CustomerActionSummary>('POST', url, { query: { dry_run: true } }));
+        const summary = await api.request<CustomerActionSummary>('POST', url);
+        print(opts.json ? json(summary) : actionReport(summary));
+      });
+    });
+  }
 
   customer
     .command('delete <customer>')
@@ -68,12 +113,12 @@ export function registerCustomerCommands(program: Command): void {
     .option('--force', 'revoke its tokens and licenses and delete it')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const r = await deleteCustomer(rt, caller, ref, Boolean(opts.force));
-        if (opts.json) {
-          return print(json({ ...presentCustomer(r.customer), revoked_tokens: r.revokedTokens, revoked_licenses: r.revokedLicenses }));
-        }
-        print(`deleted ${r.customer.id} (${r.customer.name}); revoked ${r.revokedTokens.length} token(s) and ${r.revokedLicenses.length} license(s)\n`);
+      await withApi(cmd, async (api) => {
+        const r = await api.request<CustomerJson & { revoked_tokens: string[]; revoked_licenses: string[] }>('DELETE', `/api/v1/customers/${encodeURIComponent(ref)}`, {
+          query: { force: opts.force ? true : undefined },
+        });
+        if (opts.json) return print(json(r));
+        print(`deleted ${r.id} (${r.name}); revoked ${r.revoked_tokens.length} token(s) and ${r.revoked_licenses.length} license(s)\n`);
       });
     });
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
-import { presentExplanation } from '../../present.js';
-import { explainAccess } from '../../service/explain.js';
-import { print, withLocal } from '../context.js';
+import type { presentExplanation } from '../../present.js';
+import { print, withApi } from '../context.js';
 import { details, json, table } from '../output.js';
 
 export function registerExplainCommand(program: Command): void {
@@ -16,8 +15,8 @@ export function registerExplainCommand(program: Command): void {
     .action(async (opts, cmd: Command) => {
       if (!opts.token) throw invalid('--token is required', 'token');
       if (!opts.scope) throw invalid('--scope is required, e.g. --scope repository:acme/app:pull', 'scope');
-      await withLocal(cmd, async (rt, caller) => {
-        const e = presentExplanation(await explainAccess(rt, caller, { token: opts.token, scope: opts.scope, tag: opts.tag }));
+      await withApi(cmd, async (api) => {
+        const e = await api.get<ReturnType<typeof presentExplanation>>('/api/v1/explain', { token: opts.token, scope: opts.scope, tag: opts.tag });
         if (opts.json) return print(json(e));
         const who = e.customer ? `customer ${e.customer.name}` : `vendor ${e.vendor?.name ?? '-'}`;
         print(details([['token', `${e.token.username} (${e.token.type}, ${e.token.state}, ${who})`], ['repository', e.tag ? `${e.repository}:${e.tag}` : e.repository], ['at', e.at]]));

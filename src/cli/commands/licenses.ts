@@ -1,22 +1,22 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.js';
-import { LICENSE_STATUSES, type License, type LicenseStatus } from '../../core/model.js';
+import { LICENSE_STATUSES } from '../../core/model.js';
 import type { LicenseAction } from '../../core/status.js';
-import { presentLicense } from '../../present.js';
-import { changeLicenseStatus, createLicense, getLicense, listLicenses } from '../../service/licenses.js';
+import type { presentLicense } from '../../present.js';
 import { details, json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
+import { print, withApi } from '../context.js';
 
-const licenseDetails = (l: License) =>
+type LicenseJson = ReturnType<typeof presentLicense>;
+
+const licenseDetails = (l: LicenseJson) =>
   details([
     ['id', l.id],
-    ['customer', l.customerId],
+    ['customer', l.customer_id],
     ['name', l.name],
     ['repositories', l.repositories],
-    ['plan', l.planId],
+    ['plan', l.plan_id],
     ['tags', l.tags.length ? l.tags : ['(all)']],
-    ['valid from', l.validFrom],
-    ['valid until', l.validUntil ?? 'no end'],
+    ['valid from', l.valid_from],
+    ['valid until', l.valid_until ?? 'no end'],
     ['status', l.status],
   ]);
 
@@ -34,17 +34,11 @@ export function registerLicenseCommands(program: Command): void {
     .option('--name <name>', 'a label')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const l = await createLicense(rt, caller, {
-          customer: opts.customer,
-          repositories: opts.repos,
-          plan: opts.plan,
-          tags: opts.tags,
-          validFrom: opts.from,
-          validUntil: opts.until,
-          name: opts.name,
+      await withApi(cmd, async (api) => {
+        const l = await api.request<LicenseJson>('POST', '/api/v1/licenses', {
+          body: { customer: opts.customer, repositories: opts.repos, plan: opts.plan, tags: opts.tags, valid_from: opts.from, valid_until: opts.until, name: opts.name },
         });
-        print(opts.json ? json(presentLicense(l)) : licenseDetails(l));
+        print(opts.json ? json(l) : licenseDetails(l));
       });
     });
 
@@ -54,16 +48,13 @@ export function registerLicenseCommands(program: Command): void {
     .option('--status <status>', LICENSE_STATUSES.join(', '))
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      if (opts.status !== undefined && !(LICENSE_STATUSES as readonly string[]).includes(opts.status)) {
-        throw invalid(`unknown license status "${opts.status}": expected ${LICENSE_STATUSES.join(', ')}`, 'status');
-      }
-      await withLocal(cmd, async (rt, caller) => {
-        const list = await listLicenses(rt, caller, { customer: opts.customer, status: opts.status as LicenseStatus | undefined });
-        if (opts.json) return print(json(list.map(presentLicense)));
+      await withApi(cmd, async (api) => {
+        const list = await api.all<LicenseJson>('/api/v1/licenses', { customer: opts.customer, status: opts.status });
+        if (opts.json) return print(json(list));
         print(
           table(
             ['id', 'customer', 'repositories', 'plan', 'tags', 'valid until', 'status'],
-            list.map((l) => [l.id, l.customerId, l.repositories, l.planId, l.tags.length ? l.tags : ['(all)'], l.validUntil ?? 'no end', l.status]),
+            list.map((l) => [l.id, l.customer_id, l.repositories, l.plan_id, l.tags.length ? l.tags : ['(all)'], l.valid_until ?? 'no end', l.status]),
           ),
         );
       });
@@ -73,9 +64,9 @@ export function registerLicenseCommands(program: Command): void {
     .command('show <id>')
     .option('--json', 'print JSON')
     .action(async (id: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const l = await getLicense(rt, caller, id);
-        print(opts.json ? json(presentLicense(l)) : licenseDetails(l));
+      await withApi(cmd, async (api) => {
+        const l = await api.get<LicenseJson>(`/api/v1/licenses/${encodeURIComponent(id)}`);
+        print(opts.json ? json(l) : licenseDetails(l));
       });
     });
 
@@ -90,9 +81,9 @@ export function registerLicenseCommands(program: Command): void {
       .description(description)
       .option('--json', 'print JSON')
       .action(async (id: string, opts, cmd: Command) => {
-        await withLocal(cmd, async (rt, caller) => {
-          const l = await changeLicenseStatus(rt, caller, id, action);
-          print(opts.json ? json(presentLicense(l)) : `${l.id} ${l.status}\n`);
+        await withApi(cmd, async (api) => {
+          const l = await api.request<LicenseJson>('POST', `/api/v1/licenses/${encodeURIComponent(id)}/${action}`);
+          print(opts.json ? json(l) : `${l.id} ${l.status}\n`);
         });
       });
   }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import type { Plan } from '../../core/model.js';
-import { presentPlan } from '../../present.js';
-import { createPlan, deletePlan, resolvePlan } from '../../service/plans.js';
+import type { presentPlan } from '../../present.js';
 import { details, json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
+import { print, withApi } from '../context.js';
 
-const planDetails = (p: Plan) =>
+type PlanJson = ReturnType<typeof presentPlan>;
+
+const planDetails = (p: PlanJson) =>
   details([
     ['id', p.id],
     ['name', p.name],
@@ -25,9 +25,9 @@ export function registerPlanCommands(program: Command): void {
     .option('--description <text>', 'what the plan is for')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const p = await createPlan(rt, caller, { name: opts.name, repositories: opts.repos, actions: opts.actions, description: opts.description });
-        print(opts.json ? json(presentPlan(p)) : planDetails(p));
+      await withApi(cmd, async (api) => {
+        const p = await api.request<PlanJson>('POST', '/api/v1/plans', { body: { name: opts.name, repositories: opts.repos, actions: opts.actions, description: opts.description } });
+        print(opts.json ? json(p) : planDetails(p));
       });
     });
 
@@ -35,9 +35,9 @@ export function registerPlanCommands(program: Command): void {
     .command('list')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const list = await rt.store.listPlans(caller.vendorId);
-        if (opts.json) return print(json(list.map(presentPlan)));
+      await withApi(cmd, async (api) => {
+        const list = await api.all<PlanJson>('/api/v1/plans');
+        if (opts.json) return print(json(list));
         print(table(['id', 'name', 'repositories', 'actions'], list.map((p) => [p.id, p.name, p.repositories, p.actions])));
       });
     });
@@ -46,9 +46,9 @@ export function registerPlanCommands(program: Command): void {
     .command('show <plan>')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const p = await resolvePlan(rt.store, caller.vendorId, ref);
-        print(opts.json ? json(presentPlan(p)) : planDetails(p));
+      await withApi(cmd, async (api) => {
+        const p = await api.get<PlanJson>(`/api/v1/plans/${encodeURIComponent(ref)}`);
+        print(opts.json ? json(p) : planDetails(p));
       });
     });
 
@@ -57,9 +57,9 @@ export function registerPlanCommands(program: Command): void {
     .description('delete a plan that no license references')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const p = await deletePlan(rt, caller, ref);
-        print(opts.json ? json(presentPlan(p)) : `deleted ${p.id} (${p.name})\n`);
+      await withApi(cmd, async (api) => {
+        const p = await api.request<PlanJson>('DELETE', `/api/v1/plans/${encodeURIComponent(ref)}`);
+        print(opts.json ? json(p) : `deleted ${p.id} (${p.name})\n`);
       });
     });
 }

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
-import pino from 'pino';
 import { looseSecretFiles } from '../../auth/instance-secrets.js';
 import { publicUrl } from '../../config/load.js';
 import { invalid } from '../../core/errors.js';
 import { fullToken } from '../../core/token-format.js';
-import { buildApp, REDACTED_PATHS } from '../../http/app.js';
+import { buildApp } from '../../http/app.js';
+import { createLogger } from '../../http/logger.js';
+import { startExpiryWarnings, type Repeating } from '../../notify/schedule.js';
 import { openRuntime } from '../../runtime.js';
 import type { CreatedToken } from '../../service/tokens.js';
 import { presentCreatedToken } from '../../present.js';
+import { checkLocalOnlyHost, warnLocalOnly } from '../local-only.js';
 import { json } from '../output.js';
 import { configFrom, print } from '../context.js';
 
@@ -59,10 +61,13 @@ export function registerServeCommands(program: Command): void {
     .option('--port <port>', 'port to listen on (default 5000)')
     .action(async (opts, cmd: Command) => {
       const config = configFrom(cmd, { server: { host: opts.host, port: parsePort(opts.port) } });
-      const logger = pino({ level: config.log.level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+      checkLocalOnlyHost(config);
+      const logger = createLogger(config.log.level);
+      warnLocalOnly(config, logger);
       const { runtime, created } = await openRuntime(config, {
         initialize: true,
         onBackgroundError: (err) => logger.error({ err }, 'background write (last-used times, usage) failed; will retry'),
+        onWarning: (message) => logger.warn(message),
       });
       for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
       const app = await buildApp(runtime, { logger });
@@ -74,10 +79,12 @@ export function registerServeCommands(program: Command): void {
       runtime.lastUsed.start(config.tokens.last_used_flush_ms);
       runtime.usage.start(config.tokens.last_used_flush_ms);
       let stopping = false;
+      let expiryWarnings: Repeating | undefined;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'stopping');
+        await expiryWarnings?.stop();
         await app.close();
         await runtime.close();
         process.exit(0);
@@ -97,5 +104,6 @@ export function registerServeCommands(program: Command): void {
       const url = publicUrl({ ...config, server: { ...config.server, port } });
       if (created) print(bootstrapBanner(created, url));
       logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: url }, 'portcullis listening');
+      if (!stopping) expiryWarnings = startExpiryWarnings(runtime, logger);
     });
 }

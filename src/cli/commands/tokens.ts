@@ -1,25 +1,27 @@
 import type { Command } from 'commander';
-import type { Token } from '../../core/model.js';
-import { presentCreatedToken, presentToken } from '../../present.js';
-import { changeTokenStatus, createToken, getToken, listTokens, tokenState } from '../../service/tokens.js';
+import type { presentCreatedToken, presentToken } from '../../present.js';
 import type { TokenAction } from '../../core/status.js';
+import { parseRateLimit } from '../../service/tokens.js';
 import { details, json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
+import { print, withApi } from '../context.js';
 
-function tokenDetails(token: Token, now: Date): string {
+type TokenJson = ReturnType<typeof presentToken>;
+type CreatedJson = ReturnType<typeof presentCreatedToken>;
+
+function tokenDetails(t: TokenJson): string {
   return details([
-    ['username', token.id],
-    ['type', token.type],
-    ['name', token.name],
-    ['customer', token.customerId],
-    ['scopes', token.scopes],
-    ['status', tokenState(token, now)],
-    ['expires', token.expiresAt ?? 'never'],
-    ['rate limit', token.rateLimit === null ? 'default' : `${token.rateLimit}/h`],
-    ['last used', token.lastUsedAt],
-    ['last used from', token.lastUsedIp],
-    ['created by', token.createdBy],
-    ['created', token.createdAt],
+    ['username', t.username],
+    ['type', t.type],
+    ['name', t.name],
+    ['customer', t.customer_id],
+    ['scopes', t.scopes],
+    ['status', t.state],
+    ['expires', t.expires_at ?? 'never'],
+    ['rate limit', t.rate_limit === null ? 'default' : `${t.rate_limit}/h`],
+    ['last used', t.last_used_at],
+    ['last used from', t.last_used_ip],
+    ['created by', t.created_by],
+    ['created', t.created_at],
   ]);
 }
 
@@ -37,19 +39,14 @@ export function registerTokenCommands(program: Command): void {
     .option('--rate-limit <n>', 'requests per hour (default: the configured default)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const created = await createToken(rt, caller, {
-          type: opts.type,
-          name: opts.name,
-          customer: opts.customer,
-          scopes: opts.scopes,
-          expires: opts.expires,
-          rateLimit: opts.rateLimit,
+      await withApi(cmd, async (api) => {
+        const created = await api.request<CreatedJson>('POST', '/api/v1/tokens', {
+          body: { type: opts.type, name: opts.name, customer: opts.customer, scopes: opts.scopes, expires: opts.expires, rate_limit: opts.rateLimit === undefined ? undefined : parseRateLimit(opts.rateLimit) },
         });
-        if (opts.json) return print(json(presentCreatedToken(created, rt.now())));
-        print(tokenDetails(created.token, rt.now()));
+        if (opts.json) return print(json(created));
+        print(tokenDetails(created));
         print(`secret:         ${created.secret}\n\nThe secret is shown only now; store it safely. Log in with:\n`);
-        print(`  docker login <registry> -u ${created.token.id}   (password: the secret)\n`);
+        print(`  docker login <registry> -u ${created.username}   (password: the secret)\n`);
       });
     });
 
@@ -61,14 +58,13 @@ export function registerTokenCommands(program: Command): void {
     .option('--status <status>', 'active, disabled, revoked or expired')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const tokens = await listTokens(rt, caller, { type: opts.type, customer: opts.customer, status: opts.status });
-        const now = rt.now();
-        if (opts.json) return print(json(tokens.map((t) => presentToken(t, now))));
+      await withApi(cmd, async (api) => {
+        const tokens = await api.all<TokenJson>('/api/v1/tokens', { type: opts.type, customer: opts.customer, status: opts.status });
+        if (opts.json) return print(json(tokens));
         print(
           table(
             ['username', 'type', 'name', 'customer', 'status', 'expires', 'last used'],
-            tokens.map((t) => [t.id, t.type, t.name, t.customerId, tokenState(t, now), t.expiresAt ?? 'never', t.lastUsedAt]),
+            tokens.map((t) => [t.username, t.type, t.name, t.customer_id, t.state, t.expires_at ?? 'never', t.last_used_at]),
           ),
         );
       });
@@ -79,9 +75,9 @@ export function registerTokenCommands(program: Command): void {
     .description('show one token (never its secret)')
     .option('--json', 'print JSON')
     .action(async (id: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const t = await getToken(rt, caller, id);
-        print(opts.json ? json(presentToken(t, rt.now())) : tokenDetails(t, rt.now()));
+      await withApi(cmd, async (api) => {
+        const t = await api.get<TokenJson>(`/api/v1/tokens/${encodeURIComponent(id)}`);
+        print(opts.json ? json(t) : tokenDetails(t));
       });
     });
 
@@ -96,9 +92,9 @@ export function registerTokenCommands(program: Command): void {
       .description(description)
       .option('--json', 'print JSON')
       .action(async (id: string, opts, cmd: Command) => {
-        await withLocal(cmd, async (rt, caller) => {
-          const t = await changeTokenStatus(rt, caller, id, action);
-          print(opts.json ? json(presentToken(t, rt.now())) : `${t.id} ${tokenState(t, rt.now())}\n`);
+        await withApi(cmd, async (api) => {
+          const t = await api.request<TokenJson>('POST', `/api/v1/tokens/${encodeURIComponent(id)}/${action}`);
+          print(opts.json ? json(t) : `${t.username} ${t.state}\n`);
         });
       });
   }

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
-import { parseSince } from '../../core/since.js';
-import { resolveCustomer } from '../../service/customers.js';
-import { countUsage, presentUsage, presentUsageCount, usageCsv } from '../../usage/usage-report.js';
+import type { presentCustomer } from '../../present.js';
+import type { presentUsage, presentUsageCount } from '../../usage/usage-report.js';
 import { json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
+import { print, withApi } from '../context.js';
 
-// listUsage reads oldest first; past this many the counts would miss the newest events.
-const MAX_EVENTS = 100_000;
+type UsageJson = ReturnType<typeof presentUsage>;
+type CountJson = ReturnType<typeof presentUsageCount>;
 
 export function registerUsageCommand(program: Command): void {
   program
@@ -21,25 +20,25 @@ export function registerUsageCommand(program: Command): void {
     .option('--csv', 'print the raw events as CSV')
     .action(async (opts, cmd: Command) => {
       if (opts.json && opts.csv) throw invalid('--json and --csv cannot be used together', 'json');
-      await withLocal(cmd, async (rt, caller) => {
-        const since = parseSince(opts.since, rt.now());
-        const customer = opts.customer === undefined ? undefined : await resolveCustomer(rt.store, caller.vendorId, opts.customer, true);
-        const events = await rt.store.listUsage(caller.vendorId, { since, customerId: customer?.id, repository: opts.repo, limit: MAX_EVENTS });
-        if (events.length === MAX_EVENTS) {
-          process.stderr.write(`portcullis: warning: read only the first ${MAX_EVENTS} events since ${since.toISOString()}; narrow with --since, --repo or --customer\n`);
+      await withApi(cmd, async (api) => {
+        const filter = { customer: opts.customer, repo: opts.repo, since: opts.since };
+        if (opts.csv) return print(await api.text('/api/v1/usage/events', { ...filter, format: 'csv' }));
+        const usage = await api.get<{ since: string; truncated: boolean; counts: CountJson[] }>('/api/v1/usage', filter);
+        if (usage.truncated) {
+          process.stderr.write(`portcullis: warning: counted only the first 100000 events since ${usage.since}; narrow with --since, --repo or --customer\n`);
         }
-        if (opts.csv) return print(usageCsv(events));
-        const counts = countUsage(events);
-        if (opts.json) return print(json({ counts: counts.map(presentUsageCount), events: events.map(presentUsage) }));
-        print(table(['repository', 'tag', 'pulls', 'pushes', 'last'], counts.map((c) => [c.repository, c.tag, c.pulls, c.pushes, c.lastAt])));
+        // The API lists events newest first; the log reads oldest first.
+        const events = opts.json || opts.events ? (await api.all<UsageJson>('/api/v1/usage/events', filter)).reverse() : [];
+        if (opts.json) return print(json({ counts: usage.counts, events }));
+        print(table(['repository', 'tag', 'pulls', 'pushes', 'last'], usage.counts.map((c) => [c.repository, c.tag, c.pulls, c.pushes, c.last_at])));
         if (!opts.events) return;
         // Names read better than ids here; a customer no longer listed keeps its id.
-        const names = new Map((await rt.store.listCustomers(caller.vendorId)).map((c) => [c.id, c.name]));
+        const names = new Map((await api.all<ReturnType<typeof presentCustomer>>('/api/v1/customers')).map((c) => [c.id, c.name]));
         print('\n');
         print(
           table(
             ['time', 'action', 'repository', 'tag', 'digest', 'token', 'customer', 'ip'],
-            events.map((e) => [e.at, e.action, e.repository, e.tag, e.digest, e.tokenId, e.customerId && (names.get(e.customerId) ?? e.customerId), e.ip]),
+            events.map((e) => [e.at, e.action, e.repository, e.tag, e.digest, e.token, e.customer_id && (names.get(e.customer_id) ?? e.customer_id), e.ip]),
           ),
         );
       });

@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
-import { presentVendor } from '../../present.js';
-import { createVendor, requireOperator, resolveVendor } from '../../service/vendors.js';
+import type { presentVendor } from '../../present.js';
 import { details, json, table } from '../output.js';
-import { print, withLocal } from '../context.js';
-import type { Vendor } from '../../core/model.js';
+import { print, withApi } from '../context.js';
 
-const vendorDetails = (v: Vendor) =>
+type VendorJson = ReturnType<typeof presentVendor>;
+
+const vendorDetails = (v: VendorJson) =>
   details([
     ['id', v.id],
     ['name', v.name],
     ['namespaces', v.namespaces],
-    ['operator', v.isOperator],
-    ['created', v.createdAt],
+    ['operator', v.operator],
+    ['created', v.created_at],
   ]);
 
 export function registerVendorCommands(program: Command): void {
@@ -23,21 +23,21 @@ export function registerVendorCommands(program: Command): void {
     .option('--namespaces <patterns>', 'repository patterns it owns (default <name>/**)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        const v = await createVendor(rt, caller, { name: opts.name, namespaces: opts.namespaces });
-        print(opts.json ? json(presentVendor(v)) : vendorDetails(v));
+      await withApi(cmd, async (api) => {
+        const v = await api.request<VendorJson>('POST', '/api/v1/vendors', { body: { name: opts.name, namespaces: opts.namespaces } });
+        print(opts.json ? json(v) : vendorDetails(v));
       });
     });
 
   vendor
     .command('list')
+    .description('every vendor (another vendor than the operator sees itself only)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        await requireOperator(rt, caller);
-        const list = await rt.store.listVendors();
-        if (opts.json) return print(json(list.map(presentVendor)));
-        print(table(['id', 'name', 'namespaces', 'operator'], list.map((v) => [v.id, v.name, v.namespaces, v.isOperator ? 'yes' : ''])));
+      await withApi(cmd, async (api) => {
+        const list = await api.all<VendorJson>('/api/v1/vendors');
+        if (opts.json) return print(json(list));
+        print(table(['id', 'name', 'namespaces', 'operator'], list.map((v) => [v.id, v.name, v.namespaces, v.operator ? 'yes' : ''])));
       });
     });
 
@@ -45,10 +45,9 @@ export function registerVendorCommands(program: Command): void {
     .command('show <vendor>')
     .option('--json', 'print JSON')
     .action(async (ref: string, opts, cmd: Command) => {
-      await withLocal(cmd, async (rt, caller) => {
-        await requireOperator(rt, caller);
-        const v = await resolveVendor(rt, ref);
-        print(opts.json ? json(presentVendor(v)) : vendorDetails(v));
+      await withApi(cmd, async (api) => {
+        const v = await api.get<VendorJson>(`/api/v1/vendors/${encodeURIComponent(ref)}`);
+        print(opts.json ? json(v) : vendorDetails(v));
       });
     });
 }

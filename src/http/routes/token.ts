@@ -5,6 +5,7 @@ import type { Credential, TokenRequest } from '../../auth/token-server.js';
 import type { Runtime } from '../../runtime.js';
 import { BAD_CREDENTIALS_MESSAGE, ERROR_CATALOGUE, problem } from '../error-catalogue.js';
 import type { Metrics } from '../metrics.js';
+import { countTokenRequest, noteFailedLogin, refuseLockedOut } from '../rate-limit.js';
 
 /**
  * The Docker registry token endpoint: GET with Basic credentials, and the
@@ -36,8 +37,15 @@ function required(params: Params, name: string, why: string): string {
   return v;
 }
 
+// OAuth2 has no error for throttling; temporarily_unavailable (RFC 6749 4.1.2.1) is the nearest, and the status says 429.
+const OAUTH_ERRORS: Partial<Record<PortcullisError['code'], string>> = {
+  invalid_input: 'invalid_request',
+  unauthenticated: 'invalid_grant',
+  rate_limited: 'temporarily_unavailable',
+};
+
 function oauthError(code: PortcullisError['code']): string {
-  return code === 'invalid_input' ? 'invalid_request' : code === 'unauthenticated' ? 'invalid_grant' : 'server_error';
+  return OAUTH_ERRORS[code] ?? 'server_error';
 }
 
 function sendProblem(reply: FastifyReply, err: PortcullisError, oauth = oauthError(err.code)): FastifyReply {
@@ -67,14 +75,16 @@ export function registerTokenRoutes(app: FastifyInstance, runtime: Runtime, metr
   async function answer(request: FastifyRequest, reply: FastifyReply, build: () => TokenRequest | undefined, challenge: boolean) {
     let tokenRequest: TokenRequest | undefined;
     try {
+      await refuseLockedOut(runtime, request, reply, 'token');
       tokenRequest = build();
       if (tokenRequest === undefined) {
         metrics.tokenRejected.inc({ reason: 'no_credentials' });
         return refuse(reply, challenge);
       }
-      const result = await runtime.tokenServer.issue(tokenRequest);
+      const result = await runtime.tokenServer.issue(tokenRequest, (token) => countTokenRequest(runtime, request, reply, 'token', token));
       if (!result.ok) {
         metrics.tokenRejected.inc({ reason: result.reason });
+        if (tokenRequest.credential.kind === 'password') await noteFailedLogin(runtime, request);
         request.log.info({ reason: result.reason }, 'token refused');
         return refuse(reply, challenge);
       }
@@ -87,6 +97,7 @@ export function registerTokenRoutes(app: FastifyInstance, runtime: Runtime, metr
         const unsupported = err.field === 'grant_type' && err.message.startsWith('unsupported');
         return sendProblem(reply, err, unsupported ? 'unsupported_grant_type' : undefined);
       }
+      if (err instanceof PortcullisError && err.code === 'rate_limited') return sendProblem(reply, err);
       throw err;
     }
   }

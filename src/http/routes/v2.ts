@@ -4,9 +4,12 @@ import type { Config } from '../../config/schema.js';
 import { parseBasicAuthorization } from '../../core/basic-auth.js';
 import { parseV2Path, type V2Route } from '../../core/oci-reference.js';
 import { verifyRegistryToken } from '../../auth/registry-jwt.js';
+import { isLoopbackAddress } from '../../core/loopback.js';
 import type { RegistryCaller } from '../../registry/access.js';
+import { localOnlyCaller } from '../../registry/local-only-caller.js';
 import type { Runtime } from '../../runtime.js';
 import { BAD_CREDENTIALS_MESSAGE, isRegistryPath, ociError } from '../error-catalogue.js';
+import { countTokenRequest, noteFailedLogin, refuseLockedOut } from '../rate-limit.js';
 
 /** Where clients reach this instance: server.public_url, or the configured host and the port actually bound. */
 export interface PublicBase {
@@ -84,6 +87,7 @@ async function authenticate(request: FastifyRequest, runtime: Runtime): Promise<
     const basic = parseBasicAuthorization(header);
     if (!basic) return undefined;
     tokenResult = await runtime.authenticator.check(basic.user, basic.password, ip, now);
+    if (!tokenResult.ok) await noteFailedLogin(runtime, request);
   }
   if (!tokenResult.ok) {
     request.log.info({ reason: tokenResult.reason }, 'credentials refused');
@@ -99,13 +103,38 @@ async function authenticate(request: FastifyRequest, runtime: Runtime): Promise<
  * paths never answer a stranger with anything but the challenge.
  */
 export function registerV2Auth(app: FastifyInstance, runtime: Runtime, base: PublicBase): void {
+  if (!runtime.config.auth.enabled) return registerLocalOnlyV2(app, runtime);
   app.addHook('onRequest', async (request, reply) => {
     if (!isRegistryPath(request.url)) return;
+    reply.headers(API_VERSION_HEADER);
+    await refuseLockedOut(runtime, request, reply, 'v2');
     const route = v2Path(request.url);
     const caller = await authenticate(request, runtime);
     if (!caller) return challenge(reply, base, route, request.method, /^bearer /i.test(request.headers.authorization ?? ''));
+    await countTokenRequest(runtime, request, reply, 'v2', caller.token);
     request.registryCaller = caller;
     request.v2Route = route;
+  });
+}
+
+export const LOCAL_ONLY_MESSAGE = 'this instance runs in local-only mode (auth.enabled = false): /v2 answers only callers on the same machine (loopback)';
+
+/**
+ * Local-only mode: no credentials, and no challenge either (there is no /token
+ * to send a client to). The socket's own address decides, never a forwarded
+ * header: loopback callers act as the operator with every right, anyone else
+ * gets 403.
+ */
+function registerLocalOnlyV2(app: FastifyInstance, runtime: Runtime): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isRegistryPath(request.url)) return;
     reply.headers(API_VERSION_HEADER);
+    const address = request.socket.remoteAddress;
+    if (!isLoopbackAddress(address)) {
+      request.log.info({ address }, 'local-only mode: refused a caller that is not on loopback');
+      return reply.code(403).send(ociError('DENIED', LOCAL_ONLY_MESSAGE));
+    }
+    request.registryCaller = localOnlyCaller(runtime.operator, address ?? '', runtime.now());
+    request.v2Route = v2Path(request.url);
   });
 }

@@ -1,0 +1,46 @@
+import { lockoutSubject } from '../core/client-address.js';
+import type { Token } from '../core/model.js';
+import { rateVerdict, reachesLockout, secondsUntilReset, type LockoutPolicy, type RateVerdict } from '../core/rate-window.js';
+import type { RateCounterStore } from './rate-counter-store.js';
+
+/** Token limits are requests per hour. */
+export const TOKEN_WINDOW_MS = 3_600_000;
+
+export interface RateLimitsDeps {
+  counters: RateCounterStore;
+  /** Requests per hour of a token without a limit of its own (tokens.default_rate_limit). */
+  defaultLimit: number;
+  lockout: LockoutPolicy;
+}
+
+/**
+ * The two throttles every authenticating surface applies: a request budget
+ * per token, counted only once the token is proven (so nobody can spend
+ * another's budget by naming it), and a lockout of an address after too many
+ * failed logins, checked before any credential is looked at.
+ */
+export class RateLimits {
+  constructor(private readonly deps: RateLimitsDeps) {}
+
+  /** Counts one request of an authenticated token. */
+  async countRequest(token: Pick<Token, 'id' | 'rateLimit'>, now: Date): Promise<RateVerdict> {
+    const window = await this.deps.counters.hit(`token:${token.id}`, TOKEN_WINDOW_MS, now);
+    return rateVerdict(token.rateLimit ?? this.deps.defaultLimit, window, now);
+  }
+
+  /** Seconds the address stays locked out, or undefined when it is not. */
+  async lockedOut(ip: string, now: Date): Promise<number | undefined> {
+    if (this.deps.lockout.maxFailures === 0) return undefined;
+    const lock = await this.deps.counters.peek(`lockout:${lockoutSubject(ip)}`, now);
+    return lock ? Math.max(1, secondsUntilReset(lock, now)) : undefined;
+  }
+
+  /** Counts a failed login from the address, and locks it out when that was one too many. */
+  async failedLogin(ip: string, now: Date): Promise<void> {
+    const { lockout, counters } = this.deps;
+    if (lockout.maxFailures === 0) return;
+    const subject = lockoutSubject(ip);
+    const failures = await counters.hit(`login-failures:${subject}`, lockout.failureWindowMs, now);
+    if (reachesLockout(lockout, failures)) await counters.hit(`lockout:${subject}`, lockout.lockoutMs, now);
+  }
+}

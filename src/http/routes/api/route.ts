@@ -1,0 +1,51 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
+import type { Scope } from '../../../core/vendor-scopes.js';
+import type { Runtime } from '../../../runtime.js';
+import type { Caller } from '../../../service/context.js';
+import { requireAdminScope } from '../../admin-auth.js';
+import { ERROR_RESPONSES } from './schemas.js';
+
+export interface AdminRoute {
+  method: HTTPMethods;
+  url: string;
+  /** admin:<area>:<read|write> the token must hold. */
+  scope: Scope;
+  summary: string;
+  tag: string;
+  params?: TSchema;
+  querystring?: TSchema;
+  body?: TSchema;
+  /** Success answers by status. */
+  response: Record<number, TSchema>;
+}
+
+/**
+ * Every admin route the same way: vendor-token auth with its scope, the caller
+ * acting for that token's vendor, schemas that validate, serialize and document.
+ */
+export function adminRoute<T>(
+  app: FastifyInstance,
+  runtime: Runtime,
+  spec: AdminRoute,
+  handler: (request: FastifyRequest & { caller: Caller }, reply: FastifyReply) => Promise<T>,
+): void {
+  const schema: FastifySchema & Record<string, unknown> = {
+    summary: spec.summary,
+    tags: [spec.tag],
+    security: [{ bearer: [] }, { basic: [] }],
+    description: `Needs \`${spec.scope}\`.`,
+    response: { ...spec.response, ...ERROR_RESPONSES },
+  };
+  if (spec.params) schema.params = spec.params;
+  if (spec.querystring) schema.querystring = spec.querystring;
+  if (spec.body) schema.body = spec.body;
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema,
+    // Before validation: a stranger learns nothing from how a body would have been judged.
+    preValidation: requireAdminScope(runtime, spec.scope),
+    handler: (request, reply) => handler(request as FastifyRequest & { caller: Caller }, reply),
+  });
+}

@@ -1,0 +1,76 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { parseSince } from '../../../core/since.js';
+import type { Runtime } from '../../../runtime.js';
+import type { Caller } from '../../../service/context.js';
+import { resolveCustomer } from '../../../service/customers.js';
+import { countUsage, presentUsage, presentUsageCount, usageCsv } from '../../../usage/usage-report.js';
+import { DEFAULT_PAGE, eventCursor, eventPage } from './pagination.js';
+import { adminRoute } from './route.js';
+import { Page, PageQuery, UsageCountBody, UsageEventBody } from './schemas.js';
+
+const Filter = {
+  customer: Type.Optional(Type.String({ maxLength: 200, description: 'customer id or name' })),
+  repo: Type.Optional(Type.String({ maxLength: 256, description: 'repository name' })),
+  since: Type.Optional(Type.String({ maxLength: 100, description: 'a duration back from now (30d) or a date; default 7d' })),
+};
+const CountsQuery = Type.Object(Filter, { additionalProperties: false });
+const EventsQuery = Type.Object(
+  { ...Filter, format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'csv: every matching event (up to 100000) as text/csv' })), ...PageQuery },
+  { additionalProperties: false },
+);
+/** Counting reads events whole; past this many the answer says it is truncated. */
+const MAX_EVENTS = 100_000;
+
+async function usageFilter(runtime: Runtime, caller: Caller, q: Static<typeof CountsQuery>) {
+  const since = parseSince(q.since ?? '7d', runtime.now());
+  const customer = q.customer === undefined ? undefined : await resolveCustomer(runtime.store, caller.vendorId, q.customer, true);
+  return { since, customerId: customer?.id, repository: q.repo };
+}
+
+export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
+  const tag = 'usage';
+  adminRoute(
+    app,
+    runtime,
+    {
+      method: 'GET',
+      url: '/api/v1/usage',
+      scope: 'admin:usage:read',
+      tag,
+      summary: 'Pulls and pushes per repository and tag',
+      querystring: CountsQuery,
+      response: { 200: Type.Object({ since: Type.String({ format: 'date-time' }), truncated: Type.Boolean(), counts: Type.Array(UsageCountBody) }) },
+    },
+    async (request) => {
+      const filter = await usageFilter(runtime, request.caller, request.query as Static<typeof CountsQuery>);
+      const events = await runtime.store.listUsage(request.caller.vendorId, { ...filter, limit: MAX_EVENTS });
+      return { since: filter.since.toISOString(), truncated: events.length === MAX_EVENTS, counts: countUsage(events).map(presentUsageCount) };
+    },
+  );
+  adminRoute(
+    app,
+    runtime,
+    {
+      method: 'GET',
+      url: '/api/v1/usage/events',
+      scope: 'admin:usage:read',
+      tag,
+      summary: 'The raw usage events, newest first (or all as CSV)',
+      querystring: EventsQuery,
+      response: { 200: Page(UsageEventBody) },
+    },
+    async (request, reply) => {
+      const q = request.query as Static<typeof EventsQuery>;
+      const filter = await usageFilter(runtime, request.caller, q);
+      if (q.format === 'csv') {
+        const events = await runtime.store.listUsage(request.caller.vendorId, { ...filter, limit: MAX_EVENTS });
+        // Sent as a string: the JSON response schema does not apply to it.
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="usage.csv"').serializer((s: string) => s).send(usageCsv(events));
+      }
+      const limit = q.limit ?? DEFAULT_PAGE;
+      const events = await runtime.store.listUsage(request.caller.vendorId, { ...filter, descending: true, after: eventCursor(q), limit: limit + 1 });
+      return eventPage(events, limit, presentUsage);
+    },
+  );
+}
