@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifySchemaValidationError, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { PortcullisError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Caller } from '../service/context.js';
@@ -54,7 +54,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   // Neither drops unknown fields silently: they are refused by name.
   const bodyAjv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
   const textAjv = new Ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => lazyValidator(httpPart === 'body' ? bodyAjv : textAjv, schema));
   // Response schemas document the admin API; compiling a serializer for each of them cost ~9 MB of
   // resident memory for routes that are far from the hot path. The presenters (src/present.ts) already
   // build the exact shapes, and test/http/admin-api.test.ts checks answers against the schemas.
@@ -157,4 +157,22 @@ function describeValidation(err: FastifyError): { message: string; field?: strin
     return { message: `${context}: "${field}" is required`, field };
   }
   return { message: `${context}${path ? `.${path}` : ''}: ${first.message ?? 'is not valid'}`, ...(path ? { field: path } : {}) };
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+
+/**
+ * Compiles a route's schema on its first request: an instance serving images
+ * rarely calls most admin routes, and compiled validators for all of them
+ * would sit in memory from the start.
+ */
+function lazyValidator(ajv: Ajv, schema: object): Validator {
+  let compiled: ReturnType<Ajv['compile']> | undefined;
+  const validate: Validator = (data) => {
+    compiled ??= ajv.compile(schema);
+    const ok = compiled(data) as boolean;
+    validate.errors = compiled.errors as FastifySchemaValidationError[] | null | undefined;
+    return ok;
+  };
+  return validate;
 }
