@@ -1,5 +1,7 @@
 import { chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { invalid, PortcullisError } from '../core/errors.js';
+import { decodePepper } from '../core/pepper-format.js';
 
 /** Files in the data dir that hold instance secrets; always mode 0600. */
 export const PEPPER_FILE = 'pepper';
@@ -30,13 +32,17 @@ export function writeSecretFile(file: string, content: string | Uint8Array): boo
 }
 
 export function loadPepper(dataDir: string): Uint8Array | undefined {
+  let text: string;
   try {
-    const text = readFileSync(join(dataDir, PEPPER_FILE), 'utf8').trim();
-    const pepper = Buffer.from(text, 'base64url');
-    if (pepper.length < 32) throw new Error(`pepper in ${join(dataDir, PEPPER_FILE)} is too short`);
-    return new Uint8Array(pepper);
+    text = readFileSync(join(dataDir, PEPPER_FILE), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return decodePepper(text);
+  } catch (err) {
+    if (err instanceof PortcullisError) throw invalid(`the pepper in ${join(dataDir, PEPPER_FILE)} ${err.message}`, 'data_dir');
     throw err;
   }
 }

@@ -53,15 +53,15 @@ export class ApiClient {
     return this.request<T>('GET', path, { query });
   }
 
-  /** Every page of a list. */
-  async all<T>(path: string, query: Query = {}): Promise<T[]> {
+  /** Every page of a list, or its first `max` items. */
+  async all<T>(path: string, query: Query = {}, max = Number.POSITIVE_INFINITY): Promise<T[]> {
     const items: T[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.get<{ items: T[]; next_cursor: string | null }>(path, { ...query, limit: 500, cursor });
+      const page = await this.get<{ items: T[]; next_cursor: string | null }>(path, { ...query, limit: Math.min(500, max - items.length), cursor });
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
-    } while (cursor);
+    } while (cursor && items.length < max);
     return items;
   }
 

@@ -7,7 +7,6 @@ import type { Caller } from '../service/context.js';
 import { packageVersion } from '../version.js';
 import { ERROR_CATALOGUE, isRegistryPath, ociError, problem } from './error-catalogue.js';
 import { createMetrics, type CacheCountsSource } from './metrics.js';
-import { registerRateLimitMetrics } from './rate-limit.js';
 import { registerRequestIdHeader, requestIdOf } from './request-id.js';
 import { registerRequestMetrics } from './request-metrics.js';
 import { registerAdminApi } from './routes/api/index.js';
@@ -91,7 +90,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   const metrics = createMetrics(caches);
   registerRequestIdHeader(app);
   registerRequestMetrics(app, metrics);
-  registerRateLimitMetrics(app, metrics);
   registerHealthRoutes(app, runtime);
   registerMetricsRoute(app, metrics);
   if (runtime.config.auth.enabled) registerTokenRoutes(app, runtime, metrics);

@@ -1,8 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../core/errors.js';
 import type { Token } from '../core/model.js';
 import type { Runtime } from '../runtime.js';
-import type { Metrics } from './metrics.js';
 
 /** The authenticating surfaces, as the portcullis_rate_limited_total label names them. */
 export type LimitedSurface = 'v2' | 'token' | 'api';
@@ -10,7 +9,7 @@ type LimitKind = 'token' | 'lockout';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set when a limit refused the request, for the metric. */
+    /** Set when a limit refused the request, for portcullis_rate_limited_total (request-metrics.ts). */
     rateLimited?: { surface: LimitedSurface; kind: LimitKind };
   }
 }
@@ -54,10 +53,4 @@ export async function countTokenRequest(runtime: Runtime, request: FastifyReques
   if (!verdict.allowed) {
     throw refuse(request, reply, surface, 'token', verdict.resetSeconds, `rate limit of ${verdict.limit} requests per hour reached: try again in ${verdict.resetSeconds} seconds`);
   }
-}
-
-export function registerRateLimitMetrics(app: FastifyInstance, metrics: Metrics): void {
-  app.addHook('onResponse', async (request) => {
-    if (request.rateLimited) metrics.rateLimited.inc(request.rateLimited);
-  });
 }

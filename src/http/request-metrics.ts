@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseV2Path, type V2Route } from '../core/oci-reference.js';
+import type { V2Route } from '../core/oci-reference.js';
 import type { Metrics } from './metrics.js';
 
 /** /v2 has one Fastify route; its OCI endpoints are what an operator tells apart. */
@@ -15,16 +15,6 @@ const V2_LABELS: Record<V2Route['route'], string> = {
   'invalid-name': '/v2/<invalid-name>',
 };
 
-function v2RouteOf(request: FastifyRequest): V2Route | undefined {
-  if (request.v2Route) return request.v2Route;
-  // Refused before the auth hook kept the parsed route (401): parse again, for the label only.
-  try {
-    return parseV2Path(decodeURIComponent(request.url.split('?')[0]!.replace(/^\/v2\/?/, '')));
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The route pattern, never the URL: names, digests and ids in paths would
  * give every request a series of its own.
@@ -33,15 +23,17 @@ export function routeLabel(request: FastifyRequest): string {
   const pattern = request.routeOptions.url;
   if (pattern === undefined || request.is404) return 'unmatched';
   if (pattern === '/v2/*') {
-    const route = v2RouteOf(request);
-    return route ? V2_LABELS[route.route] : pattern;
+    // The /v2 hook parsed the path before anything could refuse the request.
+    return request.v2Route ? V2_LABELS[request.v2Route.route] : pattern;
   }
   return pattern;
 }
 
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
+  // One hook for every per-request metric: it runs on each answer, /v2 and /token included.
   app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe({ method: request.method, route: routeLabel(request), status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    if (request.rateLimited) metrics.rateLimited.inc(request.rateLimited);
     done();
   });
 }

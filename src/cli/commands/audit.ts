@@ -19,19 +19,7 @@ export function registerAuditCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalid(`--limit must be a whole number from 1 to 100000, got "${opts.limit}"`, 'limit');
       await withApi(cmd, async (api) => {
         // The API pages newest first; like tail, the latest events are printed oldest first.
-        const events: AuditJson[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await api.get<{ items: AuditJson[]; next_cursor: string | null }>('/api/v1/audit', {
-            since: opts.since,
-            object: opts.object,
-            limit: Math.min(500, limit - events.length),
-            cursor,
-          });
-          events.push(...page.items);
-          cursor = page.next_cursor ?? undefined;
-        } while (cursor && events.length < limit);
-        events.reverse();
+        const events = (await api.all<AuditJson>('/api/v1/audit', { since: opts.since, object: opts.object }, limit)).reverse();
         if (opts.json) return print(json(events));
         print(table(['time', 'actor', 'source', 'action', 'object'], events.map((e) => [e.at, e.actor, e.source, e.action, e.object_id])));
       });

@@ -107,13 +107,14 @@ export function registerV2Auth(app: FastifyInstance, runtime: Runtime, base: Pub
   app.addHook('onRequest', async (request, reply) => {
     if (!isRegistryPath(request.url)) return;
     reply.headers(API_VERSION_HEADER);
-    await refuseLockedOut(runtime, request, reply, 'v2');
+    // Parsed once, first: the challenge, the metrics label and the routes all use it, refused or not.
     const route = v2Path(request.url);
+    request.v2Route = route;
+    await refuseLockedOut(runtime, request, reply, 'v2');
     const caller = await authenticate(request, runtime);
     if (!caller) return challenge(reply, base, route, request.method, /^bearer /i.test(request.headers.authorization ?? ''));
     await countTokenRequest(runtime, request, reply, 'v2', caller.token);
     request.registryCaller = caller;
-    request.v2Route = route;
   });
 }
 
