@@ -1,4 +1,4 @@
-import type { AuditEvent, Customer, License, Plan, Token, Vendor } from './core/model.js';
+import type { AuditEvent, Customer, License, Plan, Token, User, Vendor } from './core/model.js';
 import { fullToken } from './core/token-format.js';
 import type { CustomerActionSummary } from './service/customer-actions.js';
 import type { Explanation } from './service/explain.js';
@@ -75,6 +75,30 @@ export function presentPlan(p: Plan) {
 
 export function presentVendor(v: Vendor) {
   return { id: v.id, name: v.name, namespaces: v.namespaces, operator: v.isOperator, created_at: t(v.createdAt) };
+}
+
+/** Never the password hash. */
+export function presentUser(u: User) {
+  return {
+    id: u.id,
+    email: u.email,
+    role: u.role,
+    status: u.status,
+    must_change_password: u.mustChangePassword,
+    created_at: t(u.createdAt),
+    last_login_at: t(u.lastLoginAt),
+  };
+}
+
+/** Who is signed in, and the CSRF token its script sends back. */
+export function presentSession(signedIn: { user: User; vendor: Vendor; session: { expiresAt: Date } }, csrfToken: string) {
+  const { user, vendor, session } = signedIn;
+  return {
+    user: presentUser(user),
+    vendor: { id: vendor.id, name: vendor.name, operator: vendor.isOperator },
+    csrf_token: csrfToken,
+    expires_at: session.expiresAt.toISOString(),
+  };
 }
 
 export function presentAudit(e: AuditEvent) {

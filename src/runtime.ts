@@ -143,7 +143,7 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
 
 /** Counters in this process's memory: limits hold per instance until a shared store exists. */
 function rateLimitsFor(config: Readonly<Config>): RateLimits {
-  const { auth } = config;
+  const { auth, dashboard } = config;
   return new RateLimits({
     counters: new MemoryRateCounterStore(),
     defaultLimit: config.tokens.default_rate_limit,
@@ -151,6 +151,10 @@ function rateLimitsFor(config: Readonly<Config>): RateLimits {
       maxFailures: auth.max_failed_logins,
       failureWindowMs: (ttlSeconds(auth.failed_login_window) ?? 900) * 1000,
       lockoutMs: (ttlSeconds(auth.lockout_duration) ?? 900) * 1000,
+    },
+    accountLockout: {
+      maxFailures: dashboard.max_failed_logins,
+      windowMs: (ttlSeconds(dashboard.failed_login_window) ?? 900) * 1000,
     },
   });
 }

@@ -11,13 +11,23 @@ export interface RateLimitsDeps {
   /** Requests per hour of a token without a limit of its own (tokens.default_rate_limit). */
   defaultLimit: number;
   lockout: LockoutPolicy;
+  /** Dashboard logins per e-mail address ([dashboard] max_failed_logins); absent: none. */
+  accountLockout?: AccountLockoutPolicy;
+}
+
+/** So many failed logins naming one account within the window refuse it until the window ends. */
+export interface AccountLockoutPolicy {
+  /** 0 turns it off. */
+  maxFailures: number;
+  windowMs: number;
 }
 
 /**
  * The two throttles every authenticating surface applies: a request budget
  * per token, counted only once the token is proven (so nobody can spend
  * another's budget by naming it), and a lockout of an address after too many
- * failed logins, checked before any credential is looked at.
+ * failed logins, checked before any credential is looked at. Dashboard logins
+ * add a third, per account, against guessing from many addresses.
  */
 export class RateLimits {
   constructor(private readonly deps: RateLimitsDeps) {}
@@ -33,6 +43,24 @@ export class RateLimits {
     if (this.deps.lockout.maxFailures === 0) return undefined;
     const lock = await this.deps.counters.peek(`lockout:${lockoutSubject(ip)}`, now);
     return lock ? Math.max(1, secondsUntilReset(lock, now)) : undefined;
+  }
+
+  /**
+   * Seconds logins naming `account` stay refused, or undefined. Keyed by what
+   * was typed (a normalized e-mail), existing or not, so the answer is the same
+   * for an account that does not exist.
+   */
+  async accountLockedOut(account: string, now: Date): Promise<number | undefined> {
+    const policy = this.deps.accountLockout;
+    if (!policy || policy.maxFailures === 0) return undefined;
+    const failures = await this.deps.counters.peek(`login:${account}`, now);
+    return failures && failures.count >= policy.maxFailures ? Math.max(1, secondsUntilReset(failures, now)) : undefined;
+  }
+
+  async failedAccountLogin(account: string, now: Date): Promise<void> {
+    const policy = this.deps.accountLockout;
+    if (!policy || policy.maxFailures === 0) return;
+    await this.deps.counters.hit(`login:${account}`, policy.windowMs, now);
   }
 
   /** Counts a failed login from the address, and locks it out when that was one too many. */

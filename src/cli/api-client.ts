@@ -41,7 +41,8 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> {
     const res = await this.raw(method, path, options);
-    return JSON.parse(res.body) as T;
+    // 204 No Content (a delete, a logout) has no body to parse.
+    return (res.body === '' ? undefined : JSON.parse(res.body)) as T;
   }
 
   /** The answer as text (CSV exports). */

@@ -55,12 +55,14 @@ export async function withLocal<T>(cmd: Command, fn: (rt: Runtime, caller: Calle
  * Runs a management command through the admin API: in-process against the
  * local data dir (as the operator, or --vendor), or over HTTP against
  * `--remote NAME` with that remote's token. Both paths are the same routes,
- * checks and answers.
+ * checks and answers. vendorInBody: the command sends --vendor in its body,
+ * so it may go with --remote.
  */
-export async function withApi<T>(cmd: Command, fn: (api: ApiClient) => Promise<T>): Promise<T> {
+export async function withApi<T>(cmd: Command, fn: (api: ApiClient) => Promise<T>, options: { vendorInBody?: boolean } = {}): Promise<T> {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   if (opts.remote !== undefined) {
-    if (opts.vendor !== undefined) throw invalid('--vendor applies to the local data dir; a remote acts for the vendor of its token', 'vendor');
+    // A command that names the vendor in its request (user create/invite) lets the operator's token act for another vendor.
+    if (opts.vendor !== undefined && !options.vendorInBody) throw invalid('--vendor applies to the local data dir; a remote acts for the vendor of its token', 'vendor');
     if (opts.dataDir !== undefined || opts.config !== undefined) throw invalid('--data-dir and --config apply to the local instance, not to --remote', 'remote');
     const remote = getRemote(checkRemoteName(opts.remote));
     if (!remote.token) throw invalid(`remote ${remote.name} has no token: portcullis remotes set-token ${remote.name} TOKEN`, 'remote');

@@ -14,6 +14,7 @@ import { registerRemoteCommands } from './commands/remotes.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUsageCommand } from './commands/usage.js';
+import { registerUserCommands } from './commands/users.js';
 import { registerVendorCommands } from './commands/vendors.js';
 
 /** Exit codes: 0 ok, 1 failure (not found, conflict, runtime), 2 bad input or usage. */
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerLicenseCommands(program);
   registerPlanCommands(program);
   registerVendorCommands(program);
+  registerUserCommands(program);
   registerAuditCommand(program);
   registerUsageCommand(program);
   registerExplainCommand(program);

@@ -192,6 +192,35 @@ export const notificationsSchema = z
   })
   .strict();
 
+/** Outgoing mail (dashboard invitations). No host: no mail is sent, and an invitation answers with its link instead. */
+export const smtpSchema = z
+  .object({
+    /** The mail server (submission relay); unset: no SMTP. */
+    host: z.string().min(1).max(255).optional(),
+    port: port.default(587),
+    /** starttls: upgrade on the plain port and refuse a server that cannot; implicit: TLS from the first byte (port 465); none: plain text (a relay on the same host only). */
+    tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+    /** Login name on the mail server; its password is secrets.smtp_password. Unset: no authentication. */
+    username: z.string().min(1).max(255).optional(),
+    /** The sender of every mail, `Name <address>` or a bare address. */
+    from: z.string().min(3).max(320).default('Portcullis <portcullis@localhost>'),
+  })
+  .strict();
+
+/** The web dashboard's logins: sessions, invitations and how failed logins are throttled. */
+export const dashboardSchema = z
+  .object({
+    /** How long a login lasts (the session cookie's Max-Age); it does not slide with use. */
+    session_ttl: ttl(false).default('12h'),
+    /** How long an invitation link can be used. */
+    invitation_ttl: ttl(false).default('7d'),
+    /** Failed logins naming one e-mail address within failed_login_window after which that address is refused (429) until the window ends; 0: no such limit. Counted whether or not the account exists. */
+    max_failed_logins: z.number().int().min(0).max(1_000_000).default(10),
+    /** The window failed logins per e-mail address are counted in. */
+    failed_login_window: ttl(false).default('15m'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     data_dir: z.string().min(1).default('./data'),
@@ -204,6 +233,8 @@ export const configSchema = z
     bootstrap: bootstrapSchema.default(bootstrapSchema.parse({})),
     notifications: notificationsSchema.default(notificationsSchema.parse({})),
     secrets: secretsSchema.default(secretsSchema.parse({})),
+    smtp: smtpSchema.default(smtpSchema.parse({})),
+    dashboard: dashboardSchema.default(dashboardSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -220,5 +251,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
-export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets'] as const;
+export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets', 'smtp', 'dashboard'] as const;
 export const TOP_LEVEL_KEYS = ['data_dir'] as const;

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'conflict' // object exists, or the change clashes with current state
   | 'unauthenticated' // missing or bad credentials (never says which)
   | 'denied' // authenticated, not allowed
+  | 'csrf_failed' // a write authenticated by the session cookie lacks its X-CSRF-Token
   | 'rate_limited' // over the token's request budget, or the address is locked out after failed logins
   | 'unavailable'; // a dependency could not be reached
 

@@ -2,8 +2,8 @@ import { encodeTokenId } from './token-format.js';
 
 export type Random = (n: number) => Uint8Array;
 
-/** Opaque object ids: `cus_…`, `lic_…`, `pln_…`, `ven_…`. */
-export function newId(prefix: 'cus' | 'lic' | 'pln' | 'ven', random: Random): string {
+/** Opaque object ids: `cus_…`, `lic_…`, `pln_…`, `usr_…`, `ven_…`. */
+export function newId(prefix: 'cus' | 'lic' | 'pln' | 'usr' | 'ven', random: Random): string {
   return `${prefix}_${encodeTokenId(random(10))}`;
 }
 

@@ -1,3 +1,4 @@
+import type { UserRole } from './roles.js';
 import type { TokenType } from './token-format.js';
 
 /** The domain objects as every layer sees them. Times are Dates; lists are arrays. */
@@ -80,9 +81,28 @@ export interface Token {
   updatedAt: Date;
 }
 
-/** Who did something: a token, a CLI user on the host, or the system itself. */
+export const USER_STATUSES = ['active', 'invited', 'disabled'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/** A dashboard login of one vendor. Its password hash stays in the store (StoredUser). */
+export interface User {
+  id: string;
+  vendorId: string;
+  /** Normalized (src/core/email-address.ts); unique across the instance. */
+  email: string;
+  role: UserRole;
+  /** invited: has not set a password yet; disabled: cannot log in until enabled. */
+  status: UserStatus;
+  /** Set after a temporary password: the user must choose its own before anything else. */
+  mustChangePassword: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  lastLoginAt: Date | null;
+}
+
+/** Who did something: a token, a dashboard user, a CLI user on the host, or the system itself. */
 export interface Actor {
-  /** e.g. `vtok_…`, `cli:root`, `system`. */
+  /** e.g. `vtok_…`, `user:ann@example.com`, `cli:root`, `system`. */
   name: string;
   /** Where from: an IP address, `cli@hostname`, `system`. */
   source: string;
@@ -96,7 +116,7 @@ export interface AuditEvent {
   source: string;
   /** e.g. `token.create`, `license.suspend`. */
   action: string;
-  objectType: 'vendor' | 'customer' | 'license' | 'plan' | 'token' | 'key';
+  objectType: 'vendor' | 'customer' | 'license' | 'plan' | 'token' | 'key' | 'user';
   objectId: string;
   /** What changed, never a secret. */
   detail: Record<string, unknown>;

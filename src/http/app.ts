@@ -19,6 +19,7 @@ import { registerRegistryRoutes, type ManifestEvent } from './routes/registry.js
 import { builtinBackend } from './routes/registry-builtin.js';
 import { gatewayBackend } from './routes/registry-gateway.js';
 import { registerUpstreamEventRoutes } from './routes/upstream-events.js';
+import { registerWebRoutes } from './routes/web.js';
 import { publicBase, registerV2Auth } from './routes/v2.js';
 import { serverLimits } from './server-limits.js';
 import { answerFrameworkError } from './framework-errors.js';
@@ -31,6 +32,8 @@ export interface AppOptions {
    * the operator or --vendor, as whoever can read the data dir may.
    */
   localCaller?: Caller;
+  /** The built dashboard to serve at `/`; dist/web unless a test points elsewhere. */
+  webDir?: string;
 }
 
 export { REDACTED_PATHS } from './logger.js';
@@ -101,15 +104,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
       request.caller = caller;
     });
   }
-  // Local-only mode (auth.enabled = false) serves no admin API: every /api route stays inside this condition.
-  // The CLI's in-process app (localCaller, never listening) still needs it to manage the instance.
-  if (runtime.config.auth.enabled || options.localCaller) await registerAdminApi(app, runtime, packageVersion());
-  // On the root, not in a plugin: the /v2 auth hook must also guard paths that match no route.
-  const base = publicBase(runtime.config, () => {
-    const address = app.server.address();
-    return typeof address === 'object' && address !== null ? address.port : undefined;
-  });
-  registerV2Auth(app, runtime, base);
   const onManifest: ManifestEvent = (request, action, repository, tag, digest) => {
     if (action === 'pull') metrics.pulls.inc({ repository, kind: tag === null ? 'digest' : 'tag' });
     else metrics.pushes.inc({ repository });
@@ -129,14 +123,26 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     });
   };
   const { upstream, graphs } = runtime;
+  const backend = upstream
+    ? gatewayBackend({ upstream, graphs, onManifest })
+    : builtinBackend({ store: runtime.store, blobs: runtime.blobs, now: runtime.now, onManifest });
+  // Local-only mode (auth.enabled = false) serves no admin API: every /api route stays inside this condition.
+  // The CLI's in-process app (localCaller, never listening) still needs it to manage the instance.
+  if (runtime.config.auth.enabled || options.localCaller) await registerAdminApi(app, runtime, packageVersion(), backend);
+  // On the root, not in a plugin: the /v2 auth hook must also guard paths that match no route.
+  const base = publicBase(runtime.config, () => {
+    const address = app.server.address();
+    return typeof address === 'object' && address !== null ? address.port : undefined;
+  });
+  registerV2Auth(app, runtime, base);
   registerRegistryRoutes(app, {
     base,
     access: runtime.registryAccess,
-    backend: upstream
-      ? gatewayBackend({ upstream, graphs, onManifest })
-      : builtinBackend({ store: runtime.store, blobs: runtime.blobs, now: runtime.now, onManifest }),
+    backend,
   });
   registerUpstreamEventRoutes(app, { secret: upstream ? runtime.config.registry.notification_secret : undefined, graphs });
+  // The dashboard talks only to the admin API: none in local-only mode, nor in the CLI's in-process app.
+  if (runtime.config.auth.enabled && !options.localCaller) await registerWebRoutes(app, { dir: options.webDir });
   return app;
 }
 

@@ -7,6 +7,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, { status: number; title: string;
   conflict: { status: 409, title: 'Conflict', oci: 'UNSUPPORTED' },
   unauthenticated: { status: 401, title: 'Authentication required', oci: 'UNAUTHORIZED' },
   denied: { status: 403, title: 'Forbidden', oci: 'DENIED' },
+  csrf_failed: { status: 403, title: 'CSRF token missing or wrong', oci: 'DENIED' },
   rate_limited: { status: 429, title: 'Too many requests', oci: 'TOOMANYREQUESTS' },
   unavailable: { status: 503, title: 'Service unavailable', oci: 'UNAVAILABLE' },
 };

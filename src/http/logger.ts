@@ -47,10 +47,18 @@ function safeDecode(text: string): string {
 }
 
 /**
- * The URL as logged: the path, and the query with every value but those of
- * LOGGED_QUERY_PARAMS replaced, since a client may put a password anywhere.
+ * Paths that carry a credential in a segment: an invitation link's token,
+ * which the dashboard's accept page looks up (GET /api/v1/invitations/TOKEN).
  */
-export function loggableUrl(url: string): string {
+const SECRET_PATH_SEGMENTS: readonly RegExp[] = [/^(\/api\/v1\/invitations\/)(?!accept(?:[/?]|$))[^/?]+/];
+
+/**
+ * The URL as logged: the path with credential segments replaced, and the
+ * query with every value but those of LOGGED_QUERY_PARAMS replaced, since a
+ * client may put a password anywhere.
+ */
+export function loggableUrl(rawUrl: string): string {
+  const url = SECRET_PATH_SEGMENTS.reduce((u, re) => u.replace(re, `$1${CENSOR}`), rawUrl);
   const at = url.indexOf('?');
   if (at < 0) return url;
   const parts = url

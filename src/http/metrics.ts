@@ -73,7 +73,7 @@ export function createMetrics(caches: readonly CacheCountsSource[] = []): Metric
     }),
     rateLimited: new Counter({
       name: 'portcullis_rate_limited_total',
-      help: 'Requests answered 429, by surface (v2, token, api) and kind (token: over its budget; lockout: address locked after failed logins).',
+      help: 'Requests answered 429, by surface (v2, token, api) and kind (token: over its budget; lockout: address locked after failed logins; account: a dashboard login refused after failed logins for its e-mail address).',
       labelNames: ['surface', 'kind'],
       registers: [registry],
     }),

@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime.js';
 
 /** The authenticating surfaces, as the portcullis_rate_limited_total label names them. */
 export type LimitedSurface = 'v2' | 'token' | 'api';
-type LimitKind = 'token' | 'lockout';
+type LimitKind = 'token' | 'lockout' | 'account';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,6 +36,24 @@ export async function refuseLockedOut(runtime: Runtime, request: FastifyRequest,
 /** A username and secret were presented and refused. JWTs and refresh tokens are not counted: they cannot be guessed, and expired ones are routine. */
 export async function noteFailedLogin(runtime: Runtime, request: FastifyRequest): Promise<void> {
   await runtime.rateLimits.failedLogin(request.ip, runtime.now());
+}
+
+/**
+ * Throws rate_limited while logins naming this account (a normalized e-mail
+ * address) are refused after too many failures. Checked before the password,
+ * and the same whether or not the account exists.
+ */
+export async function refuseAccountLockedOut(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, account: string): Promise<void> {
+  const retryAfter = await runtime.rateLimits.accountLockedOut(account, runtime.now());
+  if (retryAfter !== undefined) {
+    throw refuse(request, reply, 'api', 'account', retryAfter, `too many failed logins for this e-mail address: try again in ${retryAfter} seconds`);
+  }
+}
+
+/** A dashboard password was refused: counted for the client's address and for the account it named. */
+export async function noteFailedAccountLogin(runtime: Runtime, request: FastifyRequest, account: string): Promise<void> {
+  await noteFailedLogin(runtime, request);
+  await runtime.rateLimits.failedAccountLogin(account, runtime.now());
 }
 
 /**

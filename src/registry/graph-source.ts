@@ -1,4 +1,5 @@
 import { PortcullisError } from '../core/errors.js';
+import { forEachLimited } from '../core/for-each-limited.js';
 import type { GraphManifest, RepositoryGraph } from '../core/digest-closure.js';
 import { children, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, MAX_MANIFEST_BYTES, OCI_INDEX, OCI_MANIFEST, parseManifest } from '../core/oci-manifest.js';
 import type { AccessCache, CacheCounts } from '../auth/access-cache.js';
@@ -35,13 +36,6 @@ const MANIFEST_ACCEPT = [OCI_INDEX, OCI_MANIFEST, DOCKER_MANIFEST_LIST, DOCKER_M
 const PARALLEL_FETCHES = 8;
 const MAX_CACHED_MANIFESTS = 50_000;
 
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * Gateway mode: the graph read from the upstream. A tag's digest comes from a

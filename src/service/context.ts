@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Random } from '../core/ids.js';
 import { newEventId } from '../core/ids.js';
 import type { Actor, AuditEvent } from '../core/model.js';
+import type { UserRole } from '../core/roles.js';
 import type { Store } from '../store/store.js';
 
 export interface ServiceDeps {
@@ -16,6 +17,12 @@ export interface ServiceDeps {
 export interface Caller {
   vendorId: string;
   actor: Actor;
+  /**
+   * Set when a signed-in dashboard user acts. Its role's scopes already
+   * passed the route's check; services use the role for what a scope cannot
+   * say (an admin grants no owner role and touches no owner).
+   */
+  user?: { id: string; role: UserRole };
 }
 
 export async function audit(

@@ -1,10 +1,11 @@
-import { invalid, notFound } from '../core/errors.js';
+import { invalid, notFound, PortcullisError } from '../core/errors.js';
 import { parseExpiry } from '../core/expiry.js';
 import type { Token, TokenStatus } from '../core/model.js';
 import { TOKEN_STATUSES } from '../core/model.js';
 import { nextTokenStatus, type TokenAction } from '../core/status.js';
 import { validateName } from '../core/text.js';
 import { newSecret, newUsername, parseUsername, type TokenType } from '../core/token-format.js';
+import { holdsAdminScope, roleScopes } from '../core/roles.js';
 import { CUSTOMER_SCOPES, DEFAULT_VENDOR_SCOPES, parseScopeList } from '../core/vendor-scopes.js';
 import { hashSecret } from '../auth/secret-hash.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
@@ -61,6 +62,10 @@ export async function createToken(deps: ServiceDeps, caller: Caller, input: Toke
   if (type === 'vendor') {
     if (input.customer) throw invalid('vendor tokens belong to the vendor, not to a customer: drop --customer or use --type customer', 'customer');
     scopes = given.length > 0 ? given : [...DEFAULT_VENDOR_SCOPES];
+    // A dashboard user cannot mint a token stronger than its own role (an admin making an admin:*:* token).
+    const role = caller.user?.role;
+    const beyond = role ? scopes.filter((s) => s.startsWith('admin:') && !holdsAdminScope(roleScopes(role), s)) : [];
+    if (role && beyond.length > 0) throw new PortcullisError('denied', `the ${role} role cannot give scopes it does not hold: ${beyond.join(', ')}`);
   } else {
     if (!input.customer) throw invalid('customer tokens need a customer (--customer ID or name)', 'customer');
     if (given.some((s) => !CUSTOMER_SCOPES.includes(s))) throw invalid('customer tokens are pull-only: the only scope they take is pull', 'scopes');

@@ -1,10 +1,11 @@
 import { Migrator, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
-import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, PlanAction, TagRecord, Token, TokenStatus, UsageEvent, Vendor } from '../core/model.js';
+import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, PlanAction, TagRecord, Token, TokenStatus, UsageEvent, User, UserStatus, Vendor } from '../core/model.js';
+import type { UserRole } from '../core/roles.js';
 import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
 import type { TokenType } from '../core/token-format.js';
 import { migrationProvider } from './migrations/index.js';
-import type { AuditEventRow, CustomerRow, Database, LicenseRow, PlanRow, RegistryManifestRow, TokenRow, UsageEventRow, VendorRow } from './schema.js';
-import type { AuditFilter, EventCursor, LastUsed, LicenseFilter, Store, StoredToken, TokenFilter, UsageFilter } from './store.js';
+import type { AuditEventRow, CustomerRow, Database, InvitationRow, LicenseRow, PlanRow, RegistryManifestRow, SessionRow, TokenRow, UsageEventRow, UserRow, VendorRow } from './schema.js';
+import type { AuditFilter, EventCursor, InvitationRecord, LastUsed, LicenseFilter, SessionRecord, Store, StoredToken, StoredUser, TokenFilter, UsageFilter, UserChanges } from './store.js';
 
 const iso = (d: Date) => d.toISOString();
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
@@ -268,6 +269,124 @@ export class KyselyStore implements Store {
           .execute();
       }
     });
+  }
+
+  // users, sessions, invitations
+
+  async insertUser(u: StoredUser): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({
+        id: u.id,
+        vendor_id: u.vendorId,
+        email: u.email,
+        role: u.role,
+        status: u.status,
+        password_hash: u.passwordHash,
+        must_change_password: u.mustChangePassword ? 1 : 0,
+        created_at: iso(u.createdAt),
+        updated_at: iso(u.updatedAt),
+        last_login_at: isoOrNull(u.lastLoginAt),
+      })
+      .execute();
+  }
+
+  async getUser(vendorId: string, id: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('vendor_id', '=', vendorId).where('id', '=', id).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async findUserForAuth(email: string): Promise<StoredUser | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+    return row && { ...toUser(row), passwordHash: row.password_hash };
+  }
+
+  async listUsers(vendorId: string): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().where('vendor_id', '=', vendorId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toUser);
+  }
+
+  async updateUser(vendorId: string, id: string, changes: UserChanges, at: Date): Promise<void> {
+    const set: Partial<UserRow> = { updated_at: iso(at) };
+    if (changes.role !== undefined) set.role = changes.role;
+    if (changes.status !== undefined) set.status = changes.status;
+    if (changes.passwordHash !== undefined) set.password_hash = changes.passwordHash;
+    if (changes.mustChangePassword !== undefined) set.must_change_password = changes.mustChangePassword ? 1 : 0;
+    await this.db.updateTable('users').set(set).where('vendor_id', '=', vendorId).where('id', '=', id).execute();
+  }
+
+  async recordLogin(vendorId: string, id: string, at: Date): Promise<void> {
+    await this.db.updateTable('users').set({ last_login_at: iso(at) }).where('vendor_id', '=', vendorId).where('id', '=', id).execute();
+  }
+
+  async deleteUser(vendorId: string, id: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const db = (tx as KyselyStore).db;
+      const user = await db.selectFrom('users').select('id').where('vendor_id', '=', vendorId).where('id', '=', id).executeTakeFirst();
+      if (!user) return false;
+      await db.deleteFrom('sessions').where('user_id', '=', id).execute();
+      await db.deleteFrom('invitations').where('user_id', '=', id).execute();
+      await db.deleteFrom('users').where('id', '=', id).execute();
+      return true;
+    });
+  }
+
+  async insertSession(s: SessionRecord): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({ id: s.id, user_id: s.userId, vendor_id: s.vendorId, created_at: iso(s.createdAt), expires_at: iso(s.expiresAt), last_seen_at: iso(s.lastSeenAt) })
+      .execute();
+  }
+
+  async findSessionForAuth(id: string): Promise<SessionRecord | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toSession(row);
+  }
+
+  async touchSession(id: string, at: Date): Promise<void> {
+    await this.db.updateTable('sessions').set({ last_seen_at: iso(at) }).where('id', '=', id).execute();
+  }
+
+  async deleteSession(id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async deleteUserSessions(vendorId: string, userId: string, exceptId?: string): Promise<number> {
+    let q = this.db.deleteFrom('sessions').where('vendor_id', '=', vendorId).where('user_id', '=', userId);
+    if (exceptId !== undefined) q = q.where('id', '!=', exceptId);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async deleteExpiredSessions(before: Date): Promise<number> {
+    const res = await this.db.deleteFrom('sessions').where('expires_at', '<=', iso(before)).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  async insertInvitation(i: InvitationRecord): Promise<void> {
+    await this.db
+      .insertInto('invitations')
+      .values({
+        id: i.id,
+        user_id: i.userId,
+        vendor_id: i.vendorId,
+        created_by: i.createdBy,
+        created_at: iso(i.createdAt),
+        expires_at: iso(i.expiresAt),
+        used_at: isoOrNull(i.usedAt),
+      })
+      .execute();
+  }
+
+  async findInvitationForAuth(id: string): Promise<InvitationRecord | undefined> {
+    const row = await this.db.selectFrom('invitations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toInvitation(row);
+  }
+
+  async useInvitation(id: string, at: Date): Promise<boolean> {
+    const res = await this.db.updateTable('invitations').set({ used_at: iso(at) }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   // audit
@@ -617,6 +736,36 @@ function toToken(r: Selectable<TokenRow>): Token {
     createdBy: r.created_by,
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
+  };
+}
+
+function toUser(r: Selectable<UserRow>): User {
+  return {
+    id: r.id,
+    vendorId: r.vendor_id,
+    email: r.email,
+    role: r.role as UserRole,
+    status: r.status as UserStatus,
+    mustChangePassword: Number(r.must_change_password) === 1,
+    createdAt: date(r.created_at),
+    updatedAt: date(r.updated_at),
+    lastLoginAt: dateOrNull(r.last_login_at),
+  };
+}
+
+function toSession(r: Selectable<SessionRow>): SessionRecord {
+  return { id: r.id, userId: r.user_id, vendorId: r.vendor_id, createdAt: date(r.created_at), expiresAt: date(r.expires_at), lastSeenAt: date(r.last_seen_at) };
+}
+
+function toInvitation(r: Selectable<InvitationRow>): InvitationRecord {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    vendorId: r.vendor_id,
+    createdBy: r.created_by,
+    createdAt: date(r.created_at),
+    expiresAt: date(r.expires_at),
+    usedAt: dateOrNull(r.used_at),
   };
 }
 

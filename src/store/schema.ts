@@ -126,6 +126,41 @@ export interface ExpiryWarningRow {
   sent_at: string | null;
 }
 
+export interface UserRow {
+  id: string;
+  vendor_id: string;
+  email: string;
+  role: string;
+  status: string;
+  /** argon2id (PHC string); null while invited. */
+  password_hash: string | null;
+  must_change_password: number;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
+
+export interface SessionRow {
+  /** HMAC of the cookie's secret. */
+  id: string;
+  user_id: string;
+  vendor_id: string;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+}
+
+export interface InvitationRow {
+  /** HMAC of the link's token. */
+  id: string;
+  user_id: string;
+  vendor_id: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface Database {
   vendors: VendorRow;
   customers: CustomerRow;
@@ -138,4 +173,7 @@ export interface Database {
   registry_blobs: RegistryBlobRow;
   usage_events: UsageEventRow;
   expiry_warnings: ExpiryWarningRow;
+  users: UserRow;
+  sessions: SessionRow;
+  invitations: InvitationRow;
 }

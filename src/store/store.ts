@@ -1,10 +1,46 @@
-import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, TagRecord, Token, TokenStatus, UsageEvent, Vendor } from '../core/model.js';
+import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, TagRecord, Token, TokenStatus, UsageEvent, User, UserStatus, Vendor } from '../core/model.js';
+import type { UserRole } from '../core/roles.js';
 import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
 import type { TokenType } from '../core/token-format.js';
 
 /** A token as the store keeps it: the domain token plus the HMAC of its secret. */
 export interface StoredToken extends Token {
   secretHash: string;
+}
+
+/** A user as the store keeps it: the domain user plus its password hash (null while invited). */
+export interface StoredUser extends User {
+  passwordHash: string | null;
+}
+
+/** What updateUser may change; absent fields stay as they are. */
+export interface UserChanges {
+  role?: UserRole;
+  status?: UserStatus;
+  passwordHash?: string | null;
+  mustChangePassword?: boolean;
+}
+
+/** A dashboard login session; the cookie holds its secret, the store only the secret's HMAC (id). */
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  vendorId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  lastSeenAt: Date;
+}
+
+/** An invitation link; the store holds the HMAC of its token (id) only. */
+export interface InvitationRecord {
+  id: string;
+  userId: string;
+  vendorId: string;
+  /** The actor who invited. */
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
 }
 
 export interface TokenFilter {
@@ -110,6 +146,35 @@ export interface Store {
   setTokenStatus(vendorId: string, id: string, status: TokenStatus, at: Date, hold?: boolean): Promise<void>;
   /** Applies a batch of last-used observations; an older observation never overwrites a newer one. */
   recordLastUsed(batch: readonly LastUsed[]): Promise<void>;
+
+  insertUser(u: StoredUser): Promise<void>;
+  getUser(vendorId: string, id: string): Promise<User | undefined>;
+  /** Any vendor's user, by normalized e-mail address: for logging in and for keeping addresses unique. */
+  findUserForAuth(email: string): Promise<StoredUser | undefined>;
+  /** In creation order. */
+  listUsers(vendorId: string): Promise<User[]>;
+  /** Applies the changes and sets updated_at. */
+  updateUser(vendorId: string, id: string, changes: UserChanges, at: Date): Promise<void>;
+  /** A successful login; not a change of the user, so updated_at stays. */
+  recordLogin(vendorId: string, id: string, at: Date): Promise<void>;
+  /** Deletes the user with its sessions and invitations; false when there was no such user. */
+  deleteUser(vendorId: string, id: string): Promise<boolean>;
+
+  insertSession(s: SessionRecord): Promise<void>;
+  /** Any vendor's session, by the HMAC of its secret: for authentication only. */
+  findSessionForAuth(id: string): Promise<SessionRecord | undefined>;
+  touchSession(id: string, at: Date): Promise<void>;
+  deleteSession(id: string): Promise<boolean>;
+  /** Ends every session of the user, but `exceptId` when given; answers how many ended. */
+  deleteUserSessions(vendorId: string, userId: string, exceptId?: string): Promise<number>;
+  /** Sessions that ended before `before`; answers how many were removed. */
+  deleteExpiredSessions(before: Date): Promise<number>;
+
+  insertInvitation(i: InvitationRecord): Promise<void>;
+  /** Any vendor's invitation, by the HMAC of its token: for the link's holder, who has no other credential. */
+  findInvitationForAuth(id: string): Promise<InvitationRecord | undefined>;
+  /** Marks an unused invitation used; false when it was used already (one of two racing accepts loses). */
+  useInvitation(id: string, at: Date): Promise<boolean>;
 
   insertAudit(e: AuditEvent): Promise<void>;
   listAudit(vendorId: string, filter?: AuditFilter): Promise<AuditEvent[]>;

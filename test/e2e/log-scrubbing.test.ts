@@ -22,6 +22,7 @@ interface Answer {
   status: number;
   requestId: string | null;
   text: string;
+  setCookie: string | null;
 }
 
 /**
@@ -77,7 +78,7 @@ describe('logs of a running instance', () => {
   async function call(method: string, path: string, headers: Record<string, string> = {}, body?: string | Buffer): Promise<Answer> {
     for (const name of ['authorization', 'cookie', 'proxy-authorization']) if (headers[name]) forbid(`${name} header`, headers[name]);
     const res = await fetch(`${base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-    const answer = { status: res.status, requestId: res.headers.get('x-request-id'), text: await res.text() };
+    const answer = { status: res.status, requestId: res.headers.get('x-request-id'), text: await res.text(), setCookie: res.headers.get('set-cookie') };
     answers.push(answer);
     return answer;
   }
@@ -215,6 +216,41 @@ describe('logs of a running instance', () => {
     forbid('full token created through the API', fresh.full_token);
     expect((await call('GET', '/v2/', { authorization: basic(fresh.username, fresh.secret) })).status).toBe(200);
     expect((await call('POST', '/api/v1/tokens', { authorization: basic(v.username, wrong), 'content-type': 'application/json' }, JSON.stringify({ type: 'vendor', name: 'nope' }))).status).toBe(401);
+
+    // The dashboard: a user made through the API, logins right and wrong (a session cookie and its CSRF token),
+    // a password change, invitations by link (the token in the lookup's path) and by temporary password, logout.
+    const asAdmin = { authorization: `Bearer ${v.full_token}`, 'content-type': 'application/json' };
+    const jsonType = { 'content-type': 'application/json' };
+    const [ownerPassword, newPassword, invitedPassword] = ['log scrubbing passphrase one', 'log scrubbing passphrase two', 'log scrubbing passphrase three'];
+    for (const [what, value] of [['user password', ownerPassword], ['changed user password', newPassword], ['invited user password', invitedPassword]]) forbid(what!, value);
+    expect((await call('POST', '/api/v1/users', asAdmin, JSON.stringify({ email: 'ann@example.com', role: 'owner', password: ownerPassword }))).status).toBe(201);
+    expect((await call('POST', '/api/v1/session', jsonType, JSON.stringify({ email: 'ann@example.com', password: wrong }))).status).toBe(401);
+    const signIn = async (email: string, password: string) => {
+      const answer = await call('POST', '/api/v1/session', jsonType, JSON.stringify({ email, password }));
+      expect(answer.status, answer.text).toBe(200);
+      const session = /portcullis_session=([^;]+)/.exec(answer.setCookie ?? '')![1]!;
+      const csrf = (JSON.parse(answer.text) as { csrf_token: string }).csrf_token;
+      forbid(`session cookie of ${email}`, session);
+      forbid(`CSRF token of ${email}`, csrf);
+      return { cookie: `portcullis_session=${session}`, 'x-csrf-token': csrf };
+    };
+    const ann = await signIn('ann@example.com', ownerPassword);
+    expect((await call('GET', '/api/v1/customers', { cookie: ann.cookie })).status).toBe(200);
+    expect((await call('POST', '/api/v1/customers', { cookie: ann.cookie, ...jsonType }, JSON.stringify({ name: 'no-csrf' }))).status).toBe(403);
+    const changed = await call('POST', '/api/v1/session/password', { ...ann, ...jsonType }, JSON.stringify({ current_password: ownerPassword, new_password: newPassword }));
+    expect(changed.status, changed.text).toBe(204);
+    const invited = await call('POST', '/api/v1/invitations', { ...ann, ...jsonType }, JSON.stringify({ email: 'bob@example.com', role: 'viewer' }));
+    expect(invited.status, invited.text).toBe(201);
+    const invitationToken = /#token=(.+)$/.exec((JSON.parse(invited.text) as { invitation: { url: string } }).invitation.url)![1]!;
+    forbid('invitation token', invitationToken);
+    expect((await call('GET', `/api/v1/invitations/${invitationToken}`)).status).toBe(200);
+    expect((await call('GET', `/api/v1/invitations/${invitationToken.slice(0, -4)}AAAA`)).status).toBe(404);
+    expect((await call('POST', '/api/v1/invitations/accept', jsonType, JSON.stringify({ token: invitationToken, password: invitedPassword }))).status).toBe(204);
+    const bob = await signIn('bob@example.com', invitedPassword);
+    const temporary = await call('POST', '/api/v1/invitations', { ...ann, ...jsonType }, JSON.stringify({ email: 'cid@example.com', role: 'viewer', mode: 'password' }));
+    forbid('temporary password', (JSON.parse(temporary.text) as { invitation: { temporary_password: string } }).invitation.temporary_password);
+    expect((await call('DELETE', '/api/v1/session', bob)).status).toBe(204);
+    expect((await call('GET', '/api/v1/session', { cookie: bob.cookie })).status).toBe(401);
 
     const ended = await serve.stop();
     expect(ended.code).toBe(0);

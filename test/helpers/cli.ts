@@ -25,6 +25,8 @@ export interface CliOptions {
   /** Working directory; default the data dir when it exists, else the OS temp dir. */
   cwd?: string;
   timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed (--password-stdin). */
+  input?: string;
 }
 
 function assertBuilt(): void {
@@ -59,6 +61,7 @@ export function runCliWith(dataDir: string | null, options: CliOptions, ...args:
     env: cleanEnv(options.env),
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 20_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
   });
   if (r.error) throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -79,6 +82,7 @@ export function runCliWithAsync(dataDir: string | null, options: CliOptions, ...
     });
     let stdout = '';
     let stderr = '';
+    child.stdin.end(options.input ?? '');
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', rej);

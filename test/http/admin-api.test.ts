@@ -3,12 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { FormatRegistry, type TObject } from '@sinclair/typebox';
 import { buildApp } from '../../src/http/app.js';
-import { AuditBody, CreatedTokenBody, CustomerBody, LicenseBody, PlanBody, TokenBody, UsageEventBody, VendorBody } from '../../src/http/routes/api/schemas.js';
+import { AuditBody, CreatedTokenBody, CustomerBody, LicenseBody, PlanBody, TokenBody, UsageEventBody, UserBody, VendorBody } from '../../src/http/routes/api/schemas.js';
 import type { Caller } from '../../src/service/context.js';
 import { createCustomer } from '../../src/service/customers.js';
 import { createLicense } from '../../src/service/licenses.js';
 import { createPlan } from '../../src/service/plans.js';
 import { createToken, type CreatedToken } from '../../src/service/tokens.js';
+import { createUser } from '../../src/service/users.js';
 import { createVendor } from '../../src/service/vendors.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 
@@ -21,6 +22,16 @@ interface Operation {
   path: string;
   scope: string;
 }
+
+/**
+ * The routes outside the scope model, and so outside the matrix below
+ * (test/http/dashboard-auth.test.ts covers them): logging in and an
+ * invitation link's lookup and accept need no credential; the session's own
+ * routes take any signed-in user's cookie and no token.
+ */
+const UNAUTHENTICATED_ROUTES = ['POST /api/v1/session', 'GET /api/v1/invitations/{token}', 'POST /api/v1/invitations/accept'];
+const SESSION_ROUTES = ['GET /api/v1/session', 'DELETE /api/v1/session', 'POST /api/v1/session/password'];
+const NOT_SCOPED = new Set([...UNAUTHENTICATED_ROUTES, ...SESSION_ROUTES]);
 
 describe('admin API', () => {
   let inst: TestInstance;
@@ -71,6 +82,8 @@ describe('admin API', () => {
     own.id = (await createLicense(rt, inst.caller, { customer: customer.id, repositories: 'app/**' })).id;
     own.username = (await createToken(rt, inst.caller, { type: 'customer', name: 'target', customer: customer.id })).token.id;
     own.vendor = inst.runtime.operator.id;
+    own.user = (await createUser(rt, inst.caller, { email: 'viewer@operator.test', role: 'viewer', password: 'a long enough password' })).id;
+    await createUser(rt, inst.caller, { email: 'spare@operator.test', role: 'viewer', password: 'a long enough password' });
 
     const vendor = await createVendor(rt, inst.caller, { name: 'acme' });
     acme = { vendorId: vendor.id, actor: { name: 'test', source: 'test' } };
@@ -80,13 +93,16 @@ describe('admin API', () => {
     acmeObj.id = (await createLicense(rt, acme, { customer: ac.id, repositories: 'acme/**' })).id;
     acmeObj.username = (await createToken(rt, acme, { type: 'customer', name: 'acme-target', customer: ac.id })).token.id;
     acmeObj.vendor = vendor.id;
+    acmeObj.user = (await createUser(rt, acme, { email: 'viewer@acme.test', role: 'viewer', password: 'a long enough password' })).id;
     acmeAdmin = await createToken(rt, acme, { type: 'vendor', name: 'acme admin', scopes: 'admin:*:*' });
 
     const res = await call('GET', '/api/v1/openapi.json');
     expect(res.statusCode).toBe(200);
     doc = res.json();
     operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, scope: /`(admin:[a-z*]+:[a-z*]+)`/.exec(op.description)![1]! })),
+      Object.entries(methods)
+        .filter(([method]) => !NOT_SCOPED.has(`${method.toUpperCase()} ${path}`))
+        .map(([method, op]) => ({ method: method.toUpperCase(), path, scope: /`(admin:[a-z*]+:[a-z*]+)`/.exec(op.description)![1]! })),
     );
   });
 
@@ -99,13 +115,35 @@ describe('admin API', () => {
     it('is OpenAPI 3 and lists every admin area with its scope, security and problem answers', () => {
       expect(doc.openapi).toMatch(/^3\./);
       const areas = new Set(Object.values(doc.paths).flatMap((m) => Object.values(m).flatMap((op) => op.tags)));
-      expect([...areas].sort()).toEqual(['audit', 'customers', 'explain', 'licenses', 'plans', 'tokens', 'usage', 'vendors']);
-      for (const op of Object.values(doc.paths).flatMap((m) => Object.values(m))) {
+      expect([...areas].sort()).toEqual(['audit', 'customers', 'explain', 'invitations', 'licenses', 'plans', 'session', 'tokens', 'usage', 'users', 'vendors']);
+      for (const [path, methods] of Object.entries(doc.paths)) {
+        for (const [method, op] of Object.entries(methods)) {
+          const name = `${method.toUpperCase()} ${path}`;
+          // Exactly the named routes go without a scope; the unauthenticated ones say so with an empty security list.
+          expect(/`admin:[a-z*]+:[a-z*]+`/.test(op.description), name).toBe(!NOT_SCOPED.has(name));
+          expect(op.security, name).toEqual(UNAUTHENTICATED_ROUTES.includes(name) ? [] : expect.arrayContaining([{ session: [] }]));
+        }
+      }
+      for (const op of operations.flatMap(({ method, path }) => doc.paths[path]![method.toLowerCase()]!)) {
         expect(op.security.length).toBeGreaterThan(0);
         expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403', '404']));
       }
       // Only the admin API is documented here; /v2, /token and health are not.
       expect(Object.keys(doc.paths).every((p) => p.startsWith('/api/v1/'))).toBe(true);
+    });
+
+    it('lists every route outside the scope model, and those of the session answer 401 to a token', async () => {
+      for (const name of NOT_SCOPED) {
+        const [method, path] = name.split(' ') as [string, string];
+        expect(doc.paths[path]?.[method.toLowerCase()], name).toBeDefined();
+      }
+      const admin = bearer(await tokenWith('admin:*:*'));
+      for (const name of SESSION_ROUTES) {
+        const [method, path] = name.split(' ') as [string, string];
+        const res = await call(method, path, admin, method === 'GET' || method === 'DELETE' ? undefined : {});
+        expect(res.statusCode, name).toBe(401);
+        expect(res.json().code).toBe('unauthenticated');
+      }
     });
 
     it('matches the routes the app really has', () => {
@@ -170,7 +208,7 @@ describe('admin API', () => {
     it('every route with an object in its path answers 404 for another vendor\'s object', async () => {
       for (const op of operations.filter((o) => o.path.includes('{'))) {
         const url = urlFor(op.path, acmeObj);
-        const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : op.method === 'PATCH' ? { contact: 'x' } : {};
+        const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : op.method === 'PATCH' ? (op.path.startsWith('/api/v1/users/') ? { role: 'admin' } : { contact: 'x' }) : {};
         const res = await call(op.method, url, bearer(await tokenWith('admin:*:*')), body);
         // The operator vendor manages vendors, so it alone may read another vendor's own record.
         const expected = op.path === '/api/v1/vendors/{vendor}' ? 200 : 404;
@@ -193,6 +231,7 @@ describe('admin API', () => {
         ['/api/v1/customers', 'id'],
         ['/api/v1/licenses', 'id'],
         ['/api/v1/plans', 'id'],
+        ['/api/v1/users', 'id'],
       ] as const) {
         const mine = (await call('GET', `${path}?limit=500`, bearer(acmeAdmin))).json().items.map((x: Record<string, string>) => x[key]);
         expect(mine.length, path).toBeGreaterThan(0);
@@ -392,6 +431,7 @@ describe('admin API', () => {
         ['/api/v1/vendors', VendorBody],
         ['/api/v1/audit', AuditBody],
         ['/api/v1/usage/events', UsageEventBody],
+        ['/api/v1/users', UserBody],
       ];
       for (const [path, schema] of lists) {
         const page = (await call('GET', `${path}?limit=500`, admin)).json();

@@ -14,6 +14,11 @@ describe('loggableUrl', () => {
     ['/x?rr5MveaUmVP3YrpUmF4kXZrT8Yjd0TA9', '/x?[redacted]'],
     ['/x?flag&&pass%77ord=1', '/x?flag=[redacted]&password=[redacted]'],
     ['/x?%E0%A4%A=1', '/x?[redacted]'],
+    // An invitation link's token is a credential in the path.
+    ['/api/v1/invitations/Abc_def-0123456789abcdefghijklmnopqrstuvwxyzAB', '/api/v1/invitations/[redacted]'],
+    ['/api/v1/invitations/Abc_def-0123?x=1', '/api/v1/invitations/[redacted]?x=[redacted]'],
+    ['/api/v1/invitations/accept', '/api/v1/invitations/accept'],
+    ['/api/v1/invitations', '/api/v1/invitations'],
   ])('%s → %s', (url, logged) => {
     expect(loggableUrl(url)).toBe(logged);
   });

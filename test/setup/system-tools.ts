@@ -35,7 +35,7 @@ export interface SystemTool {
   binary: string;
 }
 
-/** Everything the e2e tests need from the OS; add chromium/podman here when a test needs them. */
+/** Everything the e2e tests need from the OS. */
 export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { pkg: 'docker-registry', binary: '/usr/bin/docker-registry' },
   { pkg: 'skopeo', binary: '/usr/bin/skopeo' },
@@ -46,6 +46,8 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { pkg: 'pass', binary: '/usr/bin/pass' },
   // gpg alone is in many base images; decrypting needs the agent, which only the gnupg package brings.
   { pkg: 'gnupg', binary: '/usr/bin/gpg-agent' },
+  // The dashboard's browser tests drive it through playwright-core (test/e2e/dashboard.test.ts).
+  { pkg: 'chromium', binary: '/usr/bin/chromium' },
 ];
 
 function present(binary: string): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeEach, afterEach } from 'vitest';
 import type { Customer, License, ManifestRecord, Token, UsageEvent, Vendor } from '../../src/core/model.js';
-import type { Store } from '../../src/store/store.js';
+import type { InvitationRecord, SessionRecord, Store, StoredUser } from '../../src/store/store.js';
 
 const t0 = new Date('2026-11-24T12:00:00.000Z');
 const later = (s: number) => new Date(t0.getTime() + s * 1000);
@@ -46,6 +46,25 @@ function license(id: string, vendorId: string, customerId: string): License {
     createdAt: t0,
     updatedAt: t0,
   };
+}
+
+function user(id: string, vendorId: string, email: string, extra: Partial<StoredUser> = {}): StoredUser {
+  return {
+    id,
+    vendorId,
+    email,
+    role: 'viewer',
+    status: 'active',
+    mustChangePassword: false,
+    createdAt: t0,
+    updatedAt: t0,
+    lastLoginAt: null,
+    passwordHash: `$argon2id$hash-of-${id}`,
+    ...extra,
+  };
+}
+function session(id: string, u: StoredUser, expiresAt = later(3600)): SessionRecord {
+  return { id, userId: u.id, vendorId: u.vendorId, createdAt: t0, expiresAt, lastSeenAt: t0 };
 }
 
 /**
@@ -322,6 +341,90 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.listUsage('ven_a', { repository: 'acme/db' })).toEqual([batch[1]]);
         expect((await store.listUsage('ven_a', { customerId: 'cus_1' })).map((e) => e.id)).toEqual(['use_1']);
         expect((await store.listUsage('ven_a', { since: later(2) })).map((e) => e.id)).toEqual(['use_2', 'use_4']);
+      });
+    });
+
+    describe('users, sessions and invitations', () => {
+      it('round-trips every field of a user, and finds it by e-mail for login only with its hash', async () => {
+        const u = user('usr_1', 'ven_a', 'ann@example.com', { role: 'owner', mustChangePassword: true, lastLoginAt: later(5) });
+        await store.insertUser(u);
+        expect(await store.findUserForAuth('ann@example.com')).toEqual(u);
+        const { passwordHash: _hash, ...plain } = u;
+        expect(await store.getUser('ven_a', 'usr_1')).toEqual(plain);
+        expect(await store.findUserForAuth('nobody@example.com')).toBeUndefined();
+        const invited = user('usr_2', 'ven_a', 'bob@example.com', { status: 'invited', passwordHash: null });
+        await store.insertUser(invited);
+        expect(await store.findUserForAuth('bob@example.com')).toEqual(invited);
+      });
+
+      it('keeps e-mail addresses unique across vendors, and users within their vendor', async () => {
+        await store.insertUser(user('usr_1', 'ven_a', 'ann@example.com'));
+        await expect(store.insertUser(user('usr_2', 'ven_b', 'ann@example.com'))).rejects.toThrow();
+        await store.insertUser(user('usr_3', 'ven_b', 'cid@example.com', { createdAt: later(1) }));
+        await store.insertUser(user('usr_4', 'ven_a', 'dee@example.com', { createdAt: later(2) }));
+        expect((await store.listUsers('ven_a')).map((u) => u.id)).toEqual(['usr_1', 'usr_4']);
+        expect((await store.listUsers('ven_b')).map((u) => u.id)).toEqual(['usr_3']);
+        expect(await store.getUser('ven_b', 'usr_1')).toBeUndefined();
+        // Another vendor's id changes and deletes nothing.
+        await store.updateUser('ven_b', 'usr_1', { role: 'owner' }, later(9));
+        expect((await store.getUser('ven_a', 'usr_1'))?.role).toBe('viewer');
+        expect(await store.deleteUser('ven_b', 'usr_1')).toBe(false);
+        expect(await store.getUser('ven_a', 'usr_1')).toBeDefined();
+      });
+
+      it('changes only the given fields and the update time; a login moves last_login_at only', async () => {
+        await store.insertUser(user('usr_1', 'ven_a', 'ann@example.com', { status: 'invited', passwordHash: null }));
+        await store.updateUser('ven_a', 'usr_1', { status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true }, later(10));
+        expect(await store.findUserForAuth('ann@example.com')).toMatchObject({ role: 'viewer', status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true, updatedAt: later(10) });
+        await store.updateUser('ven_a', 'usr_1', { role: 'admin' }, later(20));
+        expect(await store.findUserForAuth('ann@example.com')).toMatchObject({ role: 'admin', status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true, updatedAt: later(20) });
+        await store.recordLogin('ven_a', 'usr_1', later(30));
+        expect(await store.getUser('ven_a', 'usr_1')).toMatchObject({ lastLoginAt: later(30), updatedAt: later(20) });
+      });
+
+      it('finds sessions by their hash, touches, ends one, all of a user but one, and the expired ones', async () => {
+        const ann = user('usr_1', 'ven_a', 'ann@example.com');
+        const bob = user('usr_2', 'ven_a', 'bob@example.com');
+        await store.insertUser(ann);
+        await store.insertUser(bob);
+        const s1 = session('hmac-s1', ann);
+        await store.insertSession(s1);
+        await store.insertSession(session('hmac-s2', ann));
+        await store.insertSession(session('hmac-s3', ann, later(10)));
+        await store.insertSession(session('hmac-s4', bob));
+        expect(await store.findSessionForAuth('hmac-s1')).toEqual(s1);
+        expect(await store.findSessionForAuth('hmac-nope')).toBeUndefined();
+        await store.touchSession('hmac-s1', later(5));
+        expect((await store.findSessionForAuth('hmac-s1'))?.lastSeenAt).toEqual(later(5));
+        expect(await store.deleteExpiredSessions(later(10))).toBe(1);
+        expect(await store.findSessionForAuth('hmac-s3')).toBeUndefined();
+        // Another vendor's call ends nothing.
+        expect(await store.deleteUserSessions('ven_b', 'usr_1')).toBe(0);
+        expect(await store.deleteUserSessions('ven_a', 'usr_1', 'hmac-s1')).toBe(1);
+        expect(await store.findSessionForAuth('hmac-s1')).toBeDefined();
+        expect(await store.findSessionForAuth('hmac-s2')).toBeUndefined();
+        expect(await store.deleteSession('hmac-s1')).toBe(true);
+        expect(await store.deleteSession('hmac-s1')).toBe(false);
+        expect(await store.findSessionForAuth('hmac-s4')).toBeDefined();
+      });
+
+      it('uses an invitation once, and deletes a user with its sessions and invitations', async () => {
+        const ann = user('usr_1', 'ven_a', 'ann@example.com', { status: 'invited', passwordHash: null });
+        await store.insertUser(ann);
+        const inv: InvitationRecord = { id: 'hmac-i1', userId: 'usr_1', vendorId: 'ven_a', createdBy: 'user:boss@example.com', createdAt: t0, expiresAt: later(86_400), usedAt: null };
+        await store.insertInvitation(inv);
+        expect(await store.findInvitationForAuth('hmac-i1')).toEqual(inv);
+        expect(await store.findInvitationForAuth('hmac-nope')).toBeUndefined();
+        expect(await store.useInvitation('hmac-i1', later(7))).toBe(true);
+        expect(await store.useInvitation('hmac-i1', later(8))).toBe(false);
+        expect((await store.findInvitationForAuth('hmac-i1'))?.usedAt).toEqual(later(7));
+        await store.insertSession(session('hmac-s1', ann));
+        expect(await store.deleteUser('ven_a', 'usr_1')).toBe(true);
+        expect(await store.getUser('ven_a', 'usr_1')).toBeUndefined();
+        expect(await store.findSessionForAuth('hmac-s1')).toBeUndefined();
+        expect(await store.findInvitationForAuth('hmac-i1')).toBeUndefined();
+        // The address is free again.
+        await store.insertUser(user('usr_9', 'ven_b', 'ann@example.com'));
       });
     });
   });

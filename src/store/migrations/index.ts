@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-registry.js';
 import * as m0003 from './0003-holds-and-expiry-warnings.js';
+import * as m0004 from './0004-users-sessions.js';
 
 /** Versioned, in order; shared by every store. Never edit a landed migration: add the next one. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-registry': m0002,
   '0003-holds-and-expiry-warnings': m0003,
+  '0004-users-sessions': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,13 +1,17 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../../runtime.js';
+import type { RepositoryCatalog } from '../../../service/license-preview.js';
 import { registerAuditApi } from './audit.js';
 import { registerCustomerApi } from './customers.js';
 import { registerExplainApi } from './explain.js';
 import { registerLicenseApi } from './licenses.js';
+import { registerInvitationApi } from './invitations.js';
 import { registerPlanApi } from './plans.js';
+import { registerSessionApi } from './session.js';
 import { registerTokenApi } from './tokens.js';
 import { registerUsageApi } from './usage.js';
+import { registerUserApi } from './users.js';
 import { registerVendorApi } from './vendors.js';
 import { SHARED_SCHEMAS } from './schemas.js';
 
@@ -18,7 +22,7 @@ export const OPENAPI_PATH = '/api/v1/openapi.json';
  * same route schemas that validate requests; routes without a tag (/v2, /token,
  * health) stay out of it.
  */
-export async function registerAdminApi(app: FastifyInstance, runtime: Runtime, version: string): Promise<void> {
+export async function registerAdminApi(app: FastifyInstance, runtime: Runtime, version: string, catalog: RepositoryCatalog): Promise<void> {
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
@@ -27,12 +31,18 @@ export async function registerAdminApi(app: FastifyInstance, runtime: Runtime, v
         title: 'Portcullis admin API',
         version,
         description:
-          'Manage vendors, customers, licenses, plans and tokens; read the audit log and usage. Authenticate with a vendor token holding admin scopes: `Authorization: Bearer <username>.<secret>` or Basic. Errors are RFC 9457 problem+json with a stable `code`.',
+          'Manage vendors, customers, licenses, plans, tokens and dashboard users; read the audit log and usage. Authenticate with a vendor token holding admin scopes (`Authorization: Bearer <username>.<secret>` or Basic), or with the dashboard session cookie of a user, whose role gives the scopes (requests other than GET and HEAD then carry `X-CSRF-Token`). Errors are RFC 9457 problem+json with a stable `code`.',
       },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'the full vendor token, <username>.<secret>' },
           basic: { type: 'http', scheme: 'basic', description: 'username and secret of a vendor token' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'portcullis_session',
+            description: 'the dashboard session cookie set by POST /api/v1/session; requests other than GET and HEAD also need its X-CSRF-Token header',
+          },
         },
       },
     },
@@ -40,11 +50,14 @@ export async function registerAdminApi(app: FastifyInstance, runtime: Runtime, v
   });
   registerTokenApi(app, runtime);
   registerCustomerApi(app, runtime);
-  registerLicenseApi(app, runtime);
+  registerLicenseApi(app, runtime, catalog);
   registerPlanApi(app, runtime);
   registerVendorApi(app, runtime);
   registerAuditApi(app, runtime);
   registerUsageApi(app, runtime);
   registerExplainApi(app, runtime);
+  registerSessionApi(app, runtime);
+  registerUserApi(app, runtime);
+  registerInvitationApi(app, runtime);
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 }

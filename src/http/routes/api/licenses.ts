@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LicenseAction } from '../../../core/status.js';
 import { presentLicense } from '../../../present.js';
 import type { Runtime } from '../../../runtime.js';
+import { previewExistingLicense, previewLicenseInput, type RepositoryCatalog } from '../../../service/license-preview.js';
 import { changeLicenseStatus, createLicense, getLicense, listLicenses } from '../../../service/licenses.js';
 import { byCreation, pageByKey } from './pagination.js';
 import { adminRoute } from './route.js';
@@ -29,8 +30,23 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 const LicenseId = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const PreviewBody = Type.Object(
+  {
+    repositories: Type.Optional(StringList),
+    plan: Type.Optional(Type.String({ maxLength: 200, description: 'plan id or name, instead of repositories' })),
+    tags: Type.Optional(StringList),
+  },
+  { additionalProperties: false },
+);
+const Preview = Type.Object(
+  {
+    repositories: Type.Array(Type.Object({ name: Type.String(), tags: Type.Array(Type.Object({ tag: Type.String(), opened: Type.Boolean() })) })),
+    truncated: Type.Boolean({ description: 'more repositories or tags matched than listed (200 repositories, 500 tags each)' }),
+  },
+  { title: 'LicensePreview' },
+);
 
-export function registerLicenseApi(app: FastifyInstance, runtime: Runtime): void {
+export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catalog: RepositoryCatalog): void {
   const tag = 'licenses';
   adminRoute(
     app,
@@ -80,4 +96,24 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime): void
       async (request) => presentLicense(await changeLicenseStatus(runtime, request.caller, (request.params as Static<typeof LicenseId>).id, action)),
     );
   }
+  adminRoute(
+    app,
+    runtime,
+    {
+      method: 'POST',
+      url: '/api/v1/licenses/preview',
+      scope: 'admin:licenses:read',
+      tag,
+      summary: 'Which existing repositories and tags a license with these patterns would open (nothing is written)',
+      body: PreviewBody,
+      response: { 200: Preview },
+    },
+    async (request) => previewLicenseInput(runtime, request.caller, catalog, request.body as Static<typeof PreviewBody>),
+  );
+  adminRoute(
+    app,
+    runtime,
+    { method: 'GET', url: '/api/v1/licenses/:id/preview', scope: 'admin:licenses:read', tag, summary: 'Which existing repositories and tags a license opens', params: LicenseId, response: { 200: Preview } },
+    async (request) => previewExistingLicense(runtime, request.caller, catalog, (request.params as Static<typeof LicenseId>).id),
+  );
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HTTP
 import type { Scope } from '../../../core/vendor-scopes.js';
 import type { Runtime } from '../../../runtime.js';
 import type { Caller } from '../../../service/context.js';
-import { requireAdminScope } from '../../admin-auth.js';
+import { requireAdminScope, requireSession } from '../../admin-auth.js';
 import { ERROR_RESPONSES } from './schemas.js';
 
 export interface AdminRoute {
@@ -33,7 +33,7 @@ export function adminRoute<T>(
   const schema: FastifySchema & Record<string, unknown> = {
     summary: spec.summary,
     tags: [spec.tag],
-    security: [{ bearer: [] }, { basic: [] }],
+    security: [{ bearer: [] }, { basic: [] }, { session: [] }],
     description: `Needs \`${spec.scope}\`.`,
     response: { ...spec.response, ...ERROR_RESPONSES },
   };
@@ -47,5 +47,38 @@ export function adminRoute<T>(
     // Before validation: a stranger learns nothing from how a body would have been judged.
     preValidation: requireAdminScope(runtime, spec.scope),
     handler: (request, reply) => handler(request as FastifyRequest & { caller: Caller }, reply),
+  });
+}
+
+export interface OpenRoute extends Omit<AdminRoute, 'scope'> {
+  /**
+   * none: anyone (logging in, an invitation link's holder); session: any
+   * signed-in dashboard user, by its cookie (CSRF-checked like every route).
+   */
+  auth: 'none' | 'session';
+  description: string;
+}
+
+/**
+ * The routes outside the scope model: no credential yet, or the session's
+ * own business. Documented and validated like every admin route.
+ */
+export function openRoute<T>(app: FastifyInstance, runtime: Runtime, spec: OpenRoute, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<T>): void {
+  const schema: FastifySchema & Record<string, unknown> = {
+    summary: spec.summary,
+    tags: [spec.tag],
+    security: spec.auth === 'none' ? [] : [{ session: [] }],
+    description: spec.description,
+    response: { ...spec.response, ...ERROR_RESPONSES },
+  };
+  if (spec.params) schema.params = spec.params;
+  if (spec.querystring) schema.querystring = spec.querystring;
+  if (spec.body) schema.body = spec.body;
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema,
+    ...(spec.auth === 'session' ? { preValidation: requireSession(runtime) } : {}),
+    handler,
   });
 }

@@ -138,6 +138,47 @@ export const UsageCountBody = Type.Object(
   { title: 'UsageCount' },
 );
 
+export const UserBody = Type.Object(
+  {
+    id: Type.String(),
+    email: Type.String(),
+    role: Type.String({ description: 'owner, admin or viewer' }),
+    status: Type.String({ description: 'active, invited (no password yet) or disabled' }),
+    must_change_password: Type.Boolean({ description: 'true after a temporary password, until the user sets its own' }),
+    created_at: Time,
+    last_login_at: NullableTime,
+  },
+  { title: 'User' },
+);
+
+export const SessionBody = Type.Object(
+  {
+    user: UserBody,
+    vendor: Type.Object({ id: Type.String(), name: Type.String(), operator: Type.Boolean() }),
+    csrf_token: Type.String({ description: 'send as X-CSRF-Token on every request other than GET and HEAD' }),
+    expires_at: Time,
+  },
+  { title: 'Session' },
+);
+
+export const InvitedBody = Type.Object(
+  {
+    user: UserBody,
+    invitation: Type.Object({
+      expires_at: Nullable(Time),
+      emailed: Type.Boolean({ description: 'the link went out by e-mail' }),
+      url: Nullable(Type.String({ description: 'the link, when it was not e-mailed: pass it on to the user' })),
+      temporary_password: Nullable(Type.String({ description: 'mode password: shown in this answer only' })),
+    }),
+  },
+  { title: 'Invited' },
+);
+
+export const InvitationInfoBody = Type.Object(
+  { email: Type.String(), vendor: Type.Object({ name: Type.String() }), expires_at: Time },
+  { title: 'Invitation' },
+);
+
 /** Error answers every admin route may give. */
 export const ERROR_RESPONSES = {
   400: Type.Ref('Problem'),
