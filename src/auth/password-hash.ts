@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
+import type { Algorithm, Options } from '@node-rs/argon2';
 
 /**
  * Dashboard passwords are chosen by people, so unlike token secrets they get a
@@ -11,19 +11,23 @@ import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 const ARGON2ID = 2 as Algorithm; // a const enum in the package's types, which isolatedModules cannot read
 const PARAMETERS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/** Loaded on the first login or new password: an instance that only serves images never maps the native module. */
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
+
 function options(pepper: Uint8Array): Options {
   return { ...PARAMETERS, secret: createHmac('sha256', pepper).update('portcullis password hash').digest() };
 }
 
 /** PHC string, `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
-export function hashPassword(pepper: Uint8Array, password: string): Promise<string> {
-  return hash(password, options(pepper));
+export async function hashPassword(pepper: Uint8Array, password: string): Promise<string> {
+  return (await loadArgon2()).hash(password, options(pepper));
 }
 
 /** False for a wrong password and for a stored value that is not an argon2 hash at all. */
 export async function verifyPassword(pepper: Uint8Array, stored: string, password: string): Promise<boolean> {
   try {
-    return await verify(stored, password, options(pepper));
+    return await (await loadArgon2()).verify(stored, password, options(pepper));
   } catch {
     return false;
   }

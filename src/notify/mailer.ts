@@ -1,4 +1,4 @@
-import { createTransport, type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config/schema.js';
 import type { UserRole } from '../core/roles.js';
 
@@ -21,8 +21,11 @@ export interface Mailer {
  */
 export function createMailer(smtp: Readonly<Config['smtp']>, password: string | undefined): Mailer | undefined {
   if (!smtp.host) return undefined;
-  const transporter: Transporter = createTransport({
-    host: smtp.host,
+  const host = smtp.host;
+  // nodemailer is loaded by the first mail: most instances send none for days, and it is a big module to hold.
+  let transporter: Promise<Transporter> | undefined;
+  const connect = async (): Promise<Transporter> => (await import('nodemailer')).createTransport({
+    host,
     port: smtp.port,
     secure: smtp.tls === 'implicit',
     requireTLS: smtp.tls === 'starttls',
@@ -36,10 +39,10 @@ export function createMailer(smtp: Readonly<Config['smtp']>, password: string | 
   return {
     async send(mail) {
       try {
-        await transporter.sendMail({ from: smtp.from, ...mail });
+        await (await (transporter ??= connect())).sendMail({ from: smtp.from, ...mail });
       } catch (err) {
         // nodemailer's messages carry the server's reply, never the message body.
-        throw new Error(`SMTP ${smtp.host}:${smtp.port}: ${(err as Error).message ?? String(err)}`);
+        throw new Error(`SMTP ${host}:${smtp.port}: ${(err as Error).message ?? String(err)}`);
       }
     },
   };

@@ -107,6 +107,7 @@ describeE2E('dashboard in Chromium: tokens, customers, licenses, usage, invitati
   it('creates a customer', async () => {
     await page.getByRole('link', { name: 'Customers' }).click();
     await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+    await page.getByText('No customers yet. Add one with New customer.').waitFor();
     await page.getByRole('button', { name: 'New customer' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name').fill('globex');
@@ -122,6 +123,8 @@ describeE2E('dashboard in Chromium: tokens, customers, licenses, usage, invitati
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Customer').selectOption({ label: 'globex' });
     await dialog.getByLabel('Repositories').fill('acme/app');
+    await dialog.getByLabel('Tags').fill('bad tag!');
+    await dialog.getByText(/Preview unavailable: .*bad tag/).waitFor();
     await dialog.getByLabel('Tags').fill('1.*');
     await dialog.getByText('acme/app').first().waitFor();
     await dialog.getByText('1.0').first().waitFor();
@@ -177,9 +180,54 @@ describeE2E('dashboard in Chromium: tokens, customers, licenses, usage, invitati
       }, { timeout: 15_000, interval: 1_000 })
       .toBeGreaterThan(0);
     await page.locator('canvas, svg').first().waitFor();
+    const lastPulls = page.locator('table').filter({ hasText: 'skopeo' });
+    await lastPulls.getByText('127.0.0.1').first().waitFor();
+    await lastPulls.getByText('globex').first().waitFor();
+    const topTags = page.getByRole('heading', { name: 'Top tags' }).locator('xpath=following-sibling::*[1]');
+    expect(await topTags.innerText()).toMatch(/acme\/app[\s\S]*1\.0/);
+    expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toContain('format=csv');
     const csv = await page.evaluate(async () => (await fetch('/api/v1/usage/events?format=csv&since=1d')).text());
     expect(csv).toContain('acme/app');
     await shot(page, 'usage');
+  });
+
+  it('creates a vendor token with chosen scopes on the Tokens page, filters, disables and enables it', async () => {
+    await page.getByRole('link', { name: 'Tokens' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Tokens' }).waitFor();
+    await page.getByRole('button', { name: 'New token' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Type').selectOption('vendor');
+    await dialog.getByLabel('Name').fill('release pipeline');
+    await dialog.getByLabel('Expires after').fill('30d');
+    await dialog.getByLabel('pull').uncheck();
+    await dialog.getByLabel('Admin scopes').fill('admin:usage:read');
+    await dialog.getByRole('button', { name: 'Create' }).click();
+    const secret = (await page.getByTestId('token-secret').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^vtok_[0-9a-z]{16}\.[A-Za-z0-9]{32}$/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    const username = secret.split('.')[0]!;
+    const made = await app.inject({ url: `/api/v1/tokens/${username}`, headers: { authorization: `Bearer ${vendorToken.token.id}.${vendorToken.secret}` } });
+    expect(made.json()).toMatchObject({ type: 'vendor', name: 'release pipeline', scopes: ['push', 'admin:usage:read'] });
+    expect(made.json().expires_at).not.toBeNull();
+
+    await page.getByLabel('Kind').selectOption('customer');
+    await page.getByRole('cell', { name: shownToken.split('.')[0]! }).waitFor();
+    await expect.poll(() => page.getByRole('cell', { name: username }).count()).toBe(0);
+    await page.getByLabel('Kind').selectOption('');
+
+    await page.getByRole('link', { name: username }).click();
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    const status = async () => (await app.inject({ url: `/api/v1/tokens/${username}`, headers: { authorization: `Bearer ${vendorToken.token.id}.${vendorToken.secret}` } })).json().status;
+    expect(await status()).toBe('active');
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('button', { name: 'Enable' }).waitFor();
+    expect(await status()).toBe('disabled');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('button', { name: 'Disable' }).waitFor();
+    expect(await status()).toBe('active');
   });
 
   it('revokes the token behind a confirmation, and skopeo is refused at once', async () => {
