@@ -138,6 +138,8 @@ describeE2E('dashboard in Chromium: tokens, customers, licenses, usage, invitati
     await page.getByRole('link', { name: 'Customers' }).click();
     await page.getByRole('link', { name: 'globex' }).click();
     await page.getByRole('heading', { level: 1, name: /globex/ }).waitFor();
+    await page.getByRole('cell', { name: 'acme/app' }).first().waitFor();
+    await shot(page, 'customer-detail');
     await page.getByRole('button', { name: 'New token' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name').fill('prod pulls');
