@@ -1,3 +1,4 @@
+import { PageHead } from '../components/page-head';
 import { useState } from 'preact/hooks';
 import { useRoute } from 'preact-iso';
 import { api, listAll } from '../api';
@@ -41,14 +42,7 @@ export function CustomerDetailPage() {
       <p class="crumbs">
         <a href="/customers">← Customer list</a>
       </p>
-      <div class="page-head">
-        <h1>{c ? `Customer ${c.name}` : 'Customer'}</h1>
-        {canWrite && c && !c.deleted_at && (
-          <button type="button" class="primary" onClick={() => setCreatingToken(true)}>
-            New token
-          </button>
-        )}
-      </div>
+      <PageHead title={c ? `Customer ${c.name}` : 'Customer'} action="New token" onAction={canWrite && c && !c.deleted_at && (() => setCreatingToken(true))} />
       <ErrorText error={customer.error} />
       {!c && !customer.error && <Loading />}
       {c && (

@@ -1,3 +1,4 @@
+import { PageHead } from '../components/page-head';
 import { useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
 import { Dialog } from '../components/dialog';
@@ -15,14 +16,7 @@ export function CustomersPage() {
   const list = customers.data;
   return (
     <section>
-      <div class="page-head">
-        <h1>Customers</h1>
-        {canWrite && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            New customer
-          </button>
-        )}
-      </div>
+      <PageHead title={'Customers'} action="New customer" onAction={canWrite && (() => setCreating(true))} />
       <ErrorText error={customers.error} />
       <div class="table-wrap">
         <table>

@@ -1,3 +1,5 @@
+import { CustomerFilter } from '../components/customer-filter';
+import { PageHead } from '../components/page-head';
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
 import { Dialog } from '../components/dialog';
@@ -20,28 +22,9 @@ export function LicensesPage() {
   const filtered = Boolean(customer || status);
   return (
     <section>
-      <div class="page-head">
-        <h1>Licenses</h1>
-        {canWrite && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            New license
-          </button>
-        )}
-      </div>
+      <PageHead title={'Licenses'} action="New license" onAction={canWrite && (() => setCreating(true))} />
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <Field
-          label="Belongs to"
-          control={(p) => (
-            <select {...p} value={customer} onChange={(e) => setCustomer(e.currentTarget.value)}>
-              <option value="">anyone</option>
-              {(customers.data ?? []).map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          )}
-        />
+        <CustomerFilter value={customer} onChange={setCustomer} customers={customers.data} />
         <Field
           label="State"
           control={(p) => (

@@ -1,3 +1,5 @@
+import { CustomerFilter } from '../components/customer-filter';
+import { PageHead } from '../components/page-head';
 import { useState } from 'preact/hooks';
 import { listAll } from '../api';
 import { EmptyRow, ErrorText, Status } from '../components/feedback';
@@ -20,14 +22,7 @@ export function TokensPage() {
 
   return (
     <section>
-      <div class="page-head">
-        <h1>Tokens</h1>
-        {canWrite && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            New token
-          </button>
-        )}
-      </div>
+      <PageHead title={'Tokens'} action="New token" onAction={canWrite && (() => setCreating(true))} />
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <Field
           label="Kind"
@@ -51,19 +46,7 @@ export function TokensPage() {
             </select>
           )}
         />
-        <Field
-          label="Belongs to"
-          control={(p) => (
-            <select {...p} value={customer} onChange={(e) => setCustomer(e.currentTarget.value)}>
-              <option value="">anyone</option>
-              {(customers.data ?? []).map((c) => (
-                <option key={c.id} value={c.id}>
-                  {c.name}
-                </option>
-              ))}
-            </select>
-          )}
-        />
+        <CustomerFilter value={customer} onChange={setCustomer} customers={customers.data} />
       </form>
       <ErrorText error={tokens.error} />
       <TokenTable

@@ -1,3 +1,4 @@
+import { PageHead } from '../components/page-head';
 import { useRef, useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
 import { ConfirmAction } from '../components/confirm-action';
@@ -28,14 +29,7 @@ export function UsersPage() {
 
   return (
     <section>
-      <div class="page-head">
-        <h1>Users</h1>
-        {canWrite && (
-          <button type="button" class="primary" onClick={() => setInviting(true)}>
-            Invite user
-          </button>
-        )}
-      </div>
+      <PageHead title={'Users'} action="Invite user" onAction={canWrite && (() => setInviting(true))} />
       {notice && <Notice>{notice}</Notice>}
       <ErrorText error={users.error} />
       <div class="table-wrap">
