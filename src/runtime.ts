@@ -20,6 +20,7 @@ import { BlobStore } from './registry/blob-store.js';
 import { RegistryAccess } from './registry/access.js';
 import { storeGraphs, UpstreamGraphs, type GraphSource } from './registry/graph-source.js';
 import { Upstream } from './registry/upstream.js';
+import { openPostgresStore } from './store/postgres/open.js';
 import { openSqliteStore } from './store/sqlite/open.js';
 import { resolveExternalSecrets } from './secrets/external-secrets.js';
 import { UsageRecorder } from './usage/usage-recorder.js';
@@ -66,27 +67,35 @@ export interface OpenOptions {
   onWarning?: (message: string) => void;
 }
 
+/** store.url names a PostgreSQL database (the config schema admits nothing else but SQLite). */
+function isPostgres(config: Readonly<Config>): boolean {
+  return /^postgres(ql)?:\/\//.test(config.store.url.trim());
+}
+
 function sqliteFile(config: Readonly<Config>): string {
   const url = config.store.url.trim();
   if (url === '') return join(config.data_dir, 'portcullis.db');
   if (url.startsWith('sqlite:')) return resolve(config.data_dir, url.slice('sqlite:'.length));
-  throw invalid(`bad config value for "store.url": expected empty (SQLite in the data dir) or sqlite:PATH, got "${url}"`, 'store.url');
+  // The URL may hold a password: never repeat it.
+  throw invalid('bad config value for "store.url": expected empty (SQLite in the data dir), sqlite:PATH or postgres://…', 'store.url');
 }
 
 export function openStore(config: Readonly<Config>): Store {
-  return openSqliteStore(sqliteFile(config));
+  return isPostgres(config) ? openPostgresStore(config.store.url.trim()) : openSqliteStore(sqliteFile(config));
 }
 
 export async function openRuntime(config: Readonly<Config>, options: OpenOptions): Promise<{ runtime: Runtime; created?: CreatedToken }> {
   const dataDir = config.data_dir;
   // With the pepper in a backend, the database is what an instance leaves behind.
-  const marker = config.secrets.pepper === undefined ? join(dataDir, PEPPER_FILE) : sqliteFile(config);
-  if (!options.initialize && !existsSync(marker)) {
+  // On PostgreSQL with the pepper in a backend nothing is left in the data dir: the store's operator vendor, checked below, tells.
+  const marker = config.secrets.pepper === undefined ? join(dataDir, PEPPER_FILE) : isPostgres(config) ? undefined : sqliteFile(config);
+  if (!options.initialize && marker !== undefined && !existsSync(marker)) {
     throw invalid(`no Portcullis instance in ${dataDir}: run \`portcullis serve\` (or \`portcullis init\`) there first, or pass --data-dir`, 'data_dir');
   }
   const now = options.now ?? (() => new Date());
   const external = await resolveExternalSecrets(config, { env: options.env, now: now(), warn: options.onWarning ?? warnOnStderr });
   ensureDataDir(dataDir);
+  if (!external.pepper && isPostgres(config)) await refuseNewPepperOverData(config);
   const pepper = external.pepper ? checkedExternalPepper(external.pepper, dataDir) : dataDirPepper(config, options.initialize);
   if (options.initialize) await ensureSigningKey(config, now(), external.signingKey);
   const keys = new KeyRing(dataDir, accessTokenTtlSeconds(config), external.signingKey);
@@ -157,6 +166,25 @@ function rateLimitsFor(config: Readonly<Config>): RateLimits {
       windowMs: (ttlSeconds(dashboard.failed_login_window) ?? 900) * 1000,
     },
   });
+}
+
+/**
+ * PostgreSQL outlives the data dir: a new pepper beside a database that holds
+ * an instance would silently invalidate every token in it (the SQLite check
+ * is in dataDirPepper).
+ */
+async function refuseNewPepperOverData(config: Readonly<Config>): Promise<void> {
+  const pepperFile = join(config.data_dir, PEPPER_FILE);
+  if (existsSync(pepperFile)) return;
+  const store = openStore(config);
+  try {
+    await store.migrate();
+    if (await store.getOperatorVendor()) {
+      throw invalid(`${pepperFile} is missing but the PostgreSQL database in store.url holds an instance: restore the pepper from your backup; without it no existing token can be checked`, 'data_dir');
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 /** The pepper file in the data dir, created on first start. */

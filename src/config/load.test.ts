@@ -31,6 +31,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { PORTCULLIS_SERVER_IDLE_TIMEOUT_MS: '10' }, cwd: dir })).toThrow(/"server\.idle_timeout_ms".*0 \(never\) or at least 1000/);
   });
 
+  it('takes a PostgreSQL store.url, and never repeats a refused one (it may hold a password)', () => {
+    for (const url of ['postgres://portcullis@db.internal:5432/portcullis', 'postgresql://u:p@10.0.0.9/pc?sslmode=require']) {
+      expect(loadConfig({ cwd: dir, env: { PORTCULLIS_STORE_URL: url } }).store.url).toBe(url);
+    }
+    expect(loadConfig({ cwd: dir, env: {} }).store.url).toBe('');
+    expect(() => loadConfig({ cwd: dir, env: { PORTCULLIS_STORE_URL: 'mysql://u:hunter2@db/pc' } })).toThrow(/^(?!.*hunter2)/s);
+  });
+
   it('layers file < env < flags', () => {
     const path = file('layers.toml', 'data_dir = "/srv/a"\n[server]\nport = 6000\nhost = "0.0.0.0"\n[log]\nlevel = "warn"\n');
     const c = loadConfig({
@@ -83,6 +91,8 @@ describe('loadConfig', () => {
     ['upstream service a client could ask /token for', { toml: '[auth]\nservices = ["registry", "up"]\n[registry]\nupstream_service = "up"\n' }, /"registry\.upstream_service".*also in auth\.services/],
     ['short notification secret', { env: { PORTCULLIS_REGISTRY_NOTIFICATION_SECRET: 'short' } }, /"registry\.notification_secret".*at least 16/],
     ['bad cache ttl', { toml: '[registry]\nupstream_cache_ttl = "0"\n' }, /"registry\.upstream_cache_ttl"/],
+    ['store url of another database', { toml: '[store]\nurl = "mysql://db/portcullis"\n' }, /"store\.url".*postgres:\/\//],
+    ['store url without a host', { env: { PORTCULLIS_STORE_URL: 'postgres://' } }, /"store\.url" \(from PORTCULLIS_STORE_URL\)/],
   ])('stops on %s, naming the key', (_name, input: { toml?: string; env?: Record<string, string>; path?: string }, message) => {
     const configPath = input.path ?? (input.toml !== undefined ? file('bad.toml', input.toml) : undefined);
     expect(() => loadConfig({ configPath, cwd: dir, env: input.env ?? {} })).toThrow(message);

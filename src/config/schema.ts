@@ -45,8 +45,15 @@ export const serverSchema = z
 
 export const storeSchema = z
   .object({
-    /** Empty: SQLite file portcullis.db in the data dir. */
-    url: z.string().default(''),
+    /** Empty: SQLite file portcullis.db in the data dir; sqlite:PATH; or postgres://… (postgresql://…). */
+    url: z
+      .string()
+      .trim()
+      .refine(
+        (u) => u === '' || u.startsWith('sqlite:') || /^postgres(ql)?:\/\/[^/?#]/.test(u),
+        'expected empty (SQLite in the data dir), sqlite:PATH, or postgres://USER@HOST[:PORT]/DATABASE (postgresql:// also accepted)',
+      )
+      .default(''),
   })
   .strict();
 

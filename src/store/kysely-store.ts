@@ -14,9 +14,22 @@ const dateOrNull = (s: string | null) => (s === null ? null : new Date(s));
 const json = (v: unknown) => JSON.stringify(v);
 const list = (s: string) => JSON.parse(s) as string[];
 
+/** What differs between databases beyond the Kysely dialect, given by the code that opens the store. */
+export interface DialectHooks {
+  /** What the database says about committed writes (see Store.changeMarker). */
+  databaseMarker?: () => string | Promise<string>;
+  /**
+   * The schema that holds the migration tables. PostgreSQL needs it: Kysely's
+   * Migrator otherwise takes a schema_migrations table in any schema of the
+   * database for its own.
+   */
+  migrationSchema?: () => Promise<string>;
+}
+
 /**
  * The store over Kysely. Dialect differences stay in the code that builds the
- * Kysely instance; everything here is portable SQL.
+ * Kysely instance (and its hooks) and in the migrations' column types;
+ * everything here is portable SQL.
  */
 export class KyselyStore implements Store {
   /** Bumped when a transaction starts and when it ends: what it read or wrote may be rolled back. */
@@ -24,9 +37,8 @@ export class KyselyStore implements Store {
 
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly hooks: DialectHooks = {},
     private readonly inTransaction = false,
-    /** What the database says about committed writes (see Store.changeMarker). */
-    private readonly databaseMarker: () => string = () => '',
     transactions?: { count: number },
   ) {
     this.transactions = transactions ?? { count: 0 };
@@ -36,18 +48,25 @@ export class KyselyStore implements Store {
     if (this.inTransaction) return fn(this);
     this.transactions.count++;
     try {
-      return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, true, this.databaseMarker, this.transactions)));
+      return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.hooks, true, this.transactions)));
     } finally {
       this.transactions.count++;
     }
   }
 
   async changeMarker(): Promise<string> {
-    return `${this.databaseMarker()}/${this.transactions.count}`;
+    const database = this.hooks.databaseMarker ? await this.hooks.databaseMarker() : '';
+    return `${database}/${this.transactions.count}`;
   }
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider, migrationTableName: 'schema_migrations', migrationLockTableName: 'schema_migrations_lock' });
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider,
+      migrationTableName: 'schema_migrations',
+      migrationLockTableName: 'schema_migrations_lock',
+      migrationTableSchema: await this.hooks.migrationSchema?.(),
+    });
     const { error, results } = await migrator.migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');
     if (error) {

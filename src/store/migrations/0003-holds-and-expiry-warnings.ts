@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { columnTypes } from './dialect.js';
 
 /**
  * Customer-wide suspend and expiry warnings. Schema builder only, like 0001.
@@ -13,17 +14,18 @@ import type { Kysely } from 'kysely';
  * claimed_at lets another round take over).
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('tokens').addColumn('held_since', 'text').execute();
-  await db.schema.alterTable('licenses').addColumn('held_since', 'text').execute();
+  const t = columnTypes(db);
+  await db.schema.alterTable('tokens').addColumn('held_since', t.text).execute();
+  await db.schema.alterTable('licenses').addColumn('held_since', t.text).execute();
 
   await db.schema
     .createTable('expiry_warnings')
-    .addColumn('object_type', 'text', (c) => c.notNull())
-    .addColumn('object_id', 'text', (c) => c.notNull())
-    .addColumn('vendor_id', 'text', (c) => c.notNull())
-    .addColumn('ends_at', 'text', (c) => c.notNull())
-    .addColumn('claimed_at', 'text', (c) => c.notNull())
-    .addColumn('sent_at', 'text')
+    .addColumn('object_type', t.text, (c) => c.notNull())
+    .addColumn('object_id', t.text, (c) => c.notNull())
+    .addColumn('vendor_id', t.text, (c) => c.notNull())
+    .addColumn('ends_at', t.text, (c) => c.notNull())
+    .addColumn('claimed_at', t.text, (c) => c.notNull())
+    .addColumn('sent_at', t.text)
     .addPrimaryKeyConstraint('expiry_warnings_pk', ['object_id', 'ends_at'])
     .execute();
   await db.schema.createIndex('expiry_warnings_ends_at').on('expiry_warnings').column('ends_at').execute();

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { columnTypes } from './dialect.js';
 
 /**
  * Dashboard users, their sessions and invitations. Schema builder only, like 0001.
@@ -12,42 +13,43 @@ import type { Kysely } from 'kysely';
  * would let its reader in.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  const t = columnTypes(db);
   await db.schema
     .createTable('users')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('vendor_id', 'text', (c) => c.notNull().references('vendors.id'))
-    .addColumn('email', 'text', (c) => c.notNull().unique())
-    .addColumn('role', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('password_hash', 'text')
+    .addColumn('id', t.text, (c) => c.primaryKey())
+    .addColumn('vendor_id', t.text, (c) => c.notNull().references('vendors.id'))
+    .addColumn('email', t.text, (c) => c.notNull().unique())
+    .addColumn('role', t.text, (c) => c.notNull())
+    .addColumn('status', t.text, (c) => c.notNull())
+    .addColumn('password_hash', t.text)
     .addColumn('must_change_password', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('updated_at', 'text', (c) => c.notNull())
-    .addColumn('last_login_at', 'text')
+    .addColumn('created_at', t.text, (c) => c.notNull())
+    .addColumn('updated_at', t.text, (c) => c.notNull())
+    .addColumn('last_login_at', t.text)
     .execute();
   await db.schema.createIndex('users_vendor').on('users').columns(['vendor_id', 'created_at']).execute();
 
   await db.schema
     .createTable('sessions')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('vendor_id', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('expires_at', 'text', (c) => c.notNull())
-    .addColumn('last_seen_at', 'text', (c) => c.notNull())
+    .addColumn('id', t.text, (c) => c.primaryKey())
+    .addColumn('user_id', t.text, (c) => c.notNull().references('users.id'))
+    .addColumn('vendor_id', t.text, (c) => c.notNull())
+    .addColumn('created_at', t.text, (c) => c.notNull())
+    .addColumn('expires_at', t.text, (c) => c.notNull())
+    .addColumn('last_seen_at', t.text, (c) => c.notNull())
     .execute();
   await db.schema.createIndex('sessions_user').on('sessions').column('user_id').execute();
   await db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at').execute();
 
   await db.schema
     .createTable('invitations')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('vendor_id', 'text', (c) => c.notNull())
-    .addColumn('created_by', 'text', (c) => c.notNull())
-    .addColumn('created_at', 'text', (c) => c.notNull())
-    .addColumn('expires_at', 'text', (c) => c.notNull())
-    .addColumn('used_at', 'text')
+    .addColumn('id', t.text, (c) => c.primaryKey())
+    .addColumn('user_id', t.text, (c) => c.notNull().references('users.id'))
+    .addColumn('vendor_id', t.text, (c) => c.notNull())
+    .addColumn('created_by', t.text, (c) => c.notNull())
+    .addColumn('created_at', t.text, (c) => c.notNull())
+    .addColumn('expires_at', t.text, (c) => c.notNull())
+    .addColumn('used_at', t.text)
     .execute();
   await db.schema.createIndex('invitations_user').on('invitations').column('user_id').execute();
 }

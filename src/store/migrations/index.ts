@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-registry.js';
 import * as m0003 from './0003-holds-and-expiry-warnings.js';
 import * as m0004 from './0004-users-sessions.js';
+import * as m0005 from './0005-postgres-change-counter.js';
 
 /** Versioned, in order; shared by every store. Never edit a landed migration: add the next one. */
 export const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ export const migrations: Record<string, Migration> = {
   '0002-registry': m0002,
   '0003-holds-and-expiry-warnings': m0003,
   '0004-users-sessions': m0004,
+  '0005-postgres-change-counter': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

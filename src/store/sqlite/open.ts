@@ -43,5 +43,5 @@ export function openSqliteStore(file: string): KyselyStore {
     const row = marker.get()!;
     return `${row.own}:${row.other}`;
   };
-  return new KyselyStore(new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(db) }), false, changeMarker);
+  return new KyselyStore(new Kysely<Schema>({ dialect: new ImmediateSqliteDialect(db) }), { databaseMarker: changeMarker });
 }
