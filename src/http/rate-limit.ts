@@ -39,6 +39,20 @@ export async function noteFailedLogin(runtime: Runtime, request: FastifyRequest)
 }
 
 /**
+ * Runs a step that checks something a client could be guessing (a password,
+ * an invitation token); when it fails the way a wrong guess fails, `note`
+ * counts that against the lockouts before the error goes on to the client.
+ */
+export async function countingFailures<T>(step: () => Promise<T>, isWrongGuess: (err: PortcullisError) => boolean, note: () => Promise<void>): Promise<T> {
+  try {
+    return await step();
+  } catch (err) {
+    if (err instanceof PortcullisError && isWrongGuess(err)) await note();
+    throw err;
+  }
+}
+
+/**
  * Throws rate_limited while logins naming this account (a normalized e-mail
  * address) are refused after too many failures. Checked before the password,
  * and the same whether or not the account exists.

@@ -1,3 +1,4 @@
+import { FormActions } from './form-actions';
 import { useRef, useState } from 'preact/hooks';
 import { api, errorText } from '../api';
 import { kubeName, splitList } from '../format';
@@ -130,14 +131,7 @@ function TokenForm({ customers, customerId, onCreated, onCancel }: { customers: 
         </fieldset>
       )}
       <ErrorText error={error} />
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          Create
-        </button>
-        <button type="button" class="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions submit="Create" busy={busy} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,3 +1,4 @@
+import { FormActions } from '../components/form-actions';
 import { PageHead } from '../components/page-head';
 import { useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
@@ -81,14 +82,7 @@ function CustomerDialog({ onClose, onCreated }: { onClose(): void; onCreated(cus
         <Field label="Name" hint="unique among your customers, e.g. globex" control={(p) => <input {...p} required maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />} />
         <Field label="Contact" hint="optional: a person or an e-mail address" control={(p) => <input {...p} maxLength={200} value={contact} onInput={(e) => setContact(e.currentTarget.value)} />} />
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
-            Create
-          </button>
-          <button type="button" class="secondary" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit="Create" busy={busy} onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -1,3 +1,4 @@
+import { FormActions } from '../components/form-actions';
 import { CustomerFilter } from '../components/customer-filter';
 import { PageHead } from '../components/page-head';
 import { useEffect, useState } from 'preact/hooks';
@@ -221,14 +222,7 @@ function LicenseDialog({ customers, plans, onClose, onCreated }: LicenseDialogPr
             <Field label="Valid until" hint="empty: no end" control={(p) => <input {...p} type="date" value={validUntil} onInput={(e) => setValidUntil(e.currentTarget.value)} />} />
           </div>
           <ErrorText error={error} />
-          <div class="actions">
-            <button type="submit" class="primary" disabled={busy || live.length === 0}>
-              Create
-            </button>
-            <button type="button" class="secondary" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
+          <FormActions submit="Create" busy={busy} onCancel={onClose} disabled={live.length === 0} />
         </div>
         <LivePreview patterns={patterns} tags={tagList} />
       </form>

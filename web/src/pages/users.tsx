@@ -1,3 +1,4 @@
+import { FormActions } from '../components/form-actions';
 import { PageHead } from '../components/page-head';
 import { useRef, useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
@@ -152,28 +153,9 @@ function RoleChange({ user, roles, onChanged }: { user: User; roles: Role[]; onC
       {open && (
         <Dialog title={`Change the role of ${user.email}`} onClose={() => setOpen(false)}>
           <form onSubmit={submit}>
-            <Field
-              label="Role"
-              hint="the user's sessions end, so the new role applies from the next login"
-              control={(p) => (
-                <select {...p} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-                  {roles.map((r) => (
-                    <option key={r} value={r}>
-                      {ROLE_TEXT[r]}
-                    </option>
-                  ))}
-                </select>
-              )}
-            />
+            <RoleField value={role} onChange={setRole} roles={roles} hint="the user's sessions end, so the new role applies from the next login" />
             <ErrorText error={error} />
-            <div class="actions">
-              <button type="submit" class="primary" disabled={busy || role === user.role}>
-                Confirm
-              </button>
-              <button type="button" class="secondary" onClick={() => setOpen(false)}>
-                Cancel
-              </button>
-            </div>
+            <FormActions submit="Confirm" busy={busy} onCancel={() => setOpen(false)} disabled={role === user.role} />
           </form>
         </Dialog>
       )}
@@ -249,18 +231,7 @@ function InviteDialog({ roles, onClose, onInvited }: { roles: Role[]; onClose():
     <Dialog title="Invite user" onClose={onClose}>
       <form onSubmit={submit}>
         <Field label="Email" control={(p) => <input {...p} type="email" required maxLength={254} value={email} onInput={(e) => setEmail(e.currentTarget.value)} />} />
-        <Field
-          label="Role"
-          control={(p) => (
-            <select {...p} value={role} onChange={(e) => setRole(e.currentTarget.value as Role)}>
-              {roles.map((r) => (
-                <option key={r} value={r}>
-                  {ROLE_TEXT[r]}
-                </option>
-              ))}
-            </select>
-          )}
-        />
+        <RoleField value={role} onChange={setRole} roles={roles} />
         <fieldset class="choice">
           <legend>How they get in</legend>
           <label class="check">
@@ -271,15 +242,27 @@ function InviteDialog({ roles, onClose, onInvited }: { roles: Role[]; onClose():
           </label>
         </fieldset>
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
-            Invite
-          </button>
-          <button type="button" class="secondary" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit="Invite" busy={busy} onCancel={onClose} />
       </form>
     </Dialog>
+  );
+}
+
+/** The role choice of the invite and change-role dialogs: only the roles the signed-in user may give. */
+function RoleField({ value, onChange, roles, hint }: { value: Role; onChange(role: Role): void; roles: readonly Role[]; hint?: string }) {
+  return (
+    <Field
+      label="Role"
+      hint={hint}
+      control={(p) => (
+        <select {...p} value={value} onChange={(e) => onChange(e.currentTarget.value as Role)}>
+          {roles.map((r) => (
+            <option key={r} value={r}>
+              {ROLE_TEXT[r]}
+            </option>
+          ))}
+        </select>
+      )}
+    />
   );
 }

@@ -5,10 +5,10 @@ import { createMailer } from '../../../notify/mailer.js';
 import { presentUser } from '../../../present.js';
 import type { Runtime } from '../../../runtime.js';
 import { acceptInvitation, inviteUser, lookupInvitation } from '../../../service/users.js';
-import { noteFailedLogin, refuseLockedOut } from '../../rate-limit.js';
+import { countingFailures, noteFailedLogin, refuseLockedOut } from '../../rate-limit.js';
 import { publicBase } from '../v2.js';
 import { adminRoute, openRoute } from './route.js';
-import { InvitationInfoBody, InvitedBody } from './schemas.js';
+import { InvitationInfoBody, InvitedBody, NoContent } from './schemas.js';
 
 const InviteBody = Type.Object(
   {
@@ -30,7 +30,8 @@ const AcceptBody = Type.Object(
   { additionalProperties: false },
 );
 
-const NoContent = Type.Null({ description: 'no content' });
+/** Unknown, used and expired invitations all answer not_found: each is a wrong guess of a token. */
+const wrongInvitation = (err: PortcullisError) => err.code === 'not_found';
 
 /**
  * Invitations: made with admin:users:write; looked up and accepted by the
@@ -91,14 +92,9 @@ export function registerInvitationApi(app: FastifyInstance, runtime: Runtime): v
     },
     async (request, reply) => {
       await refuseLockedOut(runtime, request, reply, 'api');
-      try {
-        const found = await lookupInvitation(runtime, (request.params as Static<typeof TokenRef>).token);
-        reply.header('cache-control', 'no-store');
-        return { email: found.email, vendor: found.vendor, expires_at: found.expiresAt.toISOString() };
-      } catch (err) {
-        if (err instanceof PortcullisError && err.code === 'not_found') await noteFailedLogin(runtime, request);
-        throw err;
-      }
+      const found = await countingFailures(() => lookupInvitation(runtime, (request.params as Static<typeof TokenRef>).token), wrongInvitation, () => noteFailedLogin(runtime, request));
+      reply.header('cache-control', 'no-store');
+      return { email: found.email, vendor: found.vendor, expires_at: found.expiresAt.toISOString() };
     },
   );
   openRoute(
@@ -117,12 +113,7 @@ export function registerInvitationApi(app: FastifyInstance, runtime: Runtime): v
     async (request, reply) => {
       const b = request.body as Static<typeof AcceptBody>;
       await refuseLockedOut(runtime, request, reply, 'api');
-      try {
-        await acceptInvitation(runtime, { token: b.token, password: b.password, source: request.ip });
-      } catch (err) {
-        if (err instanceof PortcullisError && err.code === 'not_found') await noteFailedLogin(runtime, request);
-        throw err;
-      }
+      await countingFailures(() => acceptInvitation(runtime, { token: b.token, password: b.password, source: request.ip }), wrongInvitation, () => noteFailedLogin(runtime, request));
       reply.code(204);
     },
   );

@@ -7,6 +7,8 @@ import { Type, type TSchema } from '@sinclair/typebox';
  * mirror src/present.ts field for field (serialization drops anything else).
  */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** The body of a 204 answer. */
+export const NoContent = Type.Null({ description: 'no content' });
 const Time = Type.String({ format: 'date-time' });
 const NullableTime = Nullable(Time);
 /** A list given as an array or as one comma-separated string, like the CLI's flags. */

@@ -1,14 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { PortcullisError } from '../../../core/errors.js';
 import { presentSession } from '../../../present.js';
 import type { Runtime } from '../../../runtime.js';
 import { changePassword, csrfTokenOf, login, loginAccountKey, sessionLifetimeMs, logout } from '../../../service/sessions.js';
 import type { Caller } from '../../../service/context.js';
-import { noteFailedAccountLogin, refuseAccountLockedOut, refuseLockedOut } from '../../rate-limit.js';
+import { countingFailures, noteFailedAccountLogin, refuseAccountLockedOut, refuseLockedOut } from '../../rate-limit.js';
 import { clearedSessionCookie, cookieIsSecure, sessionCookie } from '../../session-cookie.js';
 import { openRoute } from './route.js';
-import { SessionBody } from './schemas.js';
+import { NoContent, SessionBody } from './schemas.js';
 
 const LoginBody = Type.Object(
   {
@@ -26,7 +25,6 @@ const PasswordBody = Type.Object(
   { additionalProperties: false },
 );
 
-const NoContent = Type.Null({ description: 'no content' });
 
 /** Set by requireSession on every route below but the login. */
 function signedInOf(request: FastifyRequest): NonNullable<FastifyRequest['signedIn']> & { caller: Caller } {
@@ -59,16 +57,14 @@ export function registerSessionApi(app: FastifyInstance, runtime: Runtime): void
       await refuseLockedOut(runtime, request, reply, 'api');
       const account = loginAccountKey(b.email);
       await refuseAccountLockedOut(runtime, request, reply, account);
-      let grant;
-      try {
-        grant = await login(runtime, { email: b.email, password: b.password, source: request.ip });
-      } catch (err) {
-        if (err instanceof PortcullisError && err.code === 'unauthenticated') {
+      const grant = await countingFailures(
+        () => login(runtime, { email: b.email, password: b.password, source: request.ip }),
+        (err) => err.code === 'unauthenticated',
+        async () => {
           request.log.info({ reason: 'password' }, 'credentials refused');
           await noteFailedAccountLogin(runtime, request, account);
-        }
-        throw err;
-      }
+        },
+      );
       reply
         .header('set-cookie', sessionCookie(grant.secret, sessionLifetimeMs(runtime) / 1000, cookieIsSecure(request, runtime.config)))
         .header('cache-control', 'no-store');
@@ -129,12 +125,11 @@ export function registerSessionApi(app: FastifyInstance, runtime: Runtime): void
       const { caller, ...signedIn } = signedInOf(request);
       const account = signedIn.user.email;
       await refuseAccountLockedOut(runtime, request, reply, account);
-      try {
-        await changePassword(runtime, caller, signedIn, { currentPassword: b.current_password, newPassword: b.new_password });
-      } catch (err) {
-        if (err instanceof PortcullisError && err.field === 'current_password') await noteFailedAccountLogin(runtime, request, account);
-        throw err;
-      }
+      await countingFailures(
+        () => changePassword(runtime, caller, signedIn, { currentPassword: b.current_password, newPassword: b.new_password }),
+        (err) => err.field === 'current_password',
+        () => noteFailedAccountLogin(runtime, request, account),
+      );
       reply.code(204);
     },
   );

@@ -5,7 +5,7 @@ import type { Runtime } from '../../../runtime.js';
 import { createUser, deleteUser, getUser, listUsers, updateUser } from '../../../service/users.js';
 import { byCreation, pageByKey } from './pagination.js';
 import { adminRoute } from './route.js';
-import { Page, PageQuery, UserBody } from './schemas.js';
+import { NoContent, Page, PageQuery, UserBody } from './schemas.js';
 
 const CreateBody = Type.Object(
   {
@@ -27,7 +27,6 @@ const UpdateBody = Type.Object(
 
 export const UserRef = Type.Object({ user: Type.String({ maxLength: 320, description: 'user id (usr_…) or e-mail address' }) });
 const ref = (params: unknown) => (params as Static<typeof UserRef>).user;
-const NoContent = Type.Null({ description: 'no content' });
 
 /**
  * Dashboard users of the caller's vendor. A signed-in admin manages admins
