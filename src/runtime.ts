@@ -10,8 +10,10 @@ import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './au
 import { createSigningKey, KeyRing, listSigningKeys, type SigningKey } from './auth/signing-keys.js';
 import { accessTokenTtlSeconds, TokenServer, ttlSeconds } from './auth/token-server.js';
 import { LastUsedRecorder } from './auth/last-used.js';
-import { MemoryRateCounterStore } from './auth/rate-counter-store.js';
+import type { RateCounterStore } from './auth/rate-counter-store.js';
 import { RateLimits } from './auth/rate-limits.js';
+import type { ChangeFeed } from './cache/change-feed.js';
+import { announcedGraphs, openSharedCache } from './cache/shared-cache.js';
 import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
 import type { ServiceDeps } from './service/context.js';
@@ -51,6 +53,10 @@ export interface Runtime extends ServiceDeps {
   authenticator: Authenticator;
   /** Per-token request budgets and the failed-login lockout, for /v2, /token and /api. */
   rateLimits: RateLimits;
+  /** Tells caches of changes made here or in another instance; `serve` starts it. */
+  changes: ChangeFeed;
+  /** Where the counters and the change feed live: `memory`, or the Redis location. */
+  cacheLocation: string;
   /** From secrets.smtp_password, read at start for the mail sender; undefined when unset. */
   smtpPassword?: string;
   close(): Promise<void>;
@@ -65,6 +71,10 @@ export interface OpenOptions {
   env?: NodeJS.ProcessEnv;
   /** Findings that do not stop start-up (a secret file others can read); default: a line on stderr. */
   onWarning?: (message: string) => void;
+  /** `serve`: cache.redis must answer at start. Other commands go on without it. */
+  requireCache?: boolean;
+  /** The first failure of each outage of cache.redis after start. */
+  onCacheError?: (err: unknown) => void;
 }
 
 /** store.url names a PostgreSQL database (the config schema admits nothing else but SQLite). */
@@ -100,7 +110,15 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
   if (options.initialize) await ensureSigningKey(config, now(), external.signingKey);
   const keys = new KeyRing(dataDir, accessTokenTtlSeconds(config), external.signingKey);
   const store = openStore(config);
+  const closers: (() => Promise<void>)[] = [];
   try {
+    // Before anything is written: an unreachable Redis must not stop `serve` after it made a bootstrap token nobody saw.
+    const shared = await openSharedCache(config, store, {
+      required: options.requireCache ?? false,
+      onError: (err) => options.onCacheError?.(err),
+      warn: options.onWarning ?? warnOnStderr,
+    });
+    closers.push(() => shared.close());
     await store.migrate();
     const deps: ServiceDeps = { store, now, random, pepper, config };
     let operator: Vendor;
@@ -114,13 +132,18 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
     }
     const lastUsed = new LastUsedRecorder(store, options.onBackgroundError, join(dataDir, LAST_USED_JOURNAL));
     const usage = new UsageRecorder({ store, journalPath: join(dataDir, USAGE_JOURNAL), random, onError: options.onBackgroundError });
-    const access = new AccessCache(store);
+    const access = new AccessCache(store, shared.changes);
     const authenticator = new Authenticator({ store, pepper, lastUsed, findToken: (id) => access.token(id) });
     const tokenServer = new TokenServer({ store, authenticator, keys, config, pepper, random, now, principalOf: (t) => access.principal(t) });
     const upstream = config.registry.upstream
       ? new Upstream({ url: config.registry.upstream, service: config.registry.upstream_service, issuer: config.auth.issuer, keys, now, random })
       : undefined;
-    const graphs = upstream ? new UpstreamGraphs(upstream, (ttlSeconds(config.registry.upstream_cache_ttl) ?? 300) * 1000) : storeGraphs(store, access);
+    const graphs = upstream
+      ? announcedGraphs(new UpstreamGraphs(upstream, (ttlSeconds(config.registry.upstream_cache_ttl) ?? 300) * 1000), shared.changes)
+      : storeGraphs(store, access);
+    shared.changes.onChange((change) => {
+      if (change.kind === 'keys') keys.refresh(true);
+    });
     const runtime: Runtime = {
       ...deps,
       operator,
@@ -134,27 +157,30 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
       usage,
       lastUsed,
       authenticator,
-      rateLimits: rateLimitsFor(config),
+      rateLimits: rateLimitsFor(config, shared.counters),
+      changes: shared.changes,
+      cacheLocation: shared.location,
       smtpPassword: external.smtpPassword,
       async close() {
         await usage.stop();
         await lastUsed.stop();
         await upstream?.close();
+        await shared.close();
         await store.close();
       },
     };
     return { runtime, created };
   } catch (err) {
+    for (const close of closers) await close();
     await store.close();
     throw err;
   }
 }
 
-/** Counters in this process's memory: limits hold per instance until a shared store exists. */
-function rateLimitsFor(config: Readonly<Config>): RateLimits {
+function rateLimitsFor(config: Readonly<Config>, counters: RateCounterStore): RateLimits {
   const { auth, dashboard } = config;
   return new RateLimits({
-    counters: new MemoryRateCounterStore(),
+    counters,
     defaultLimit: config.tokens.default_rate_limit,
     lockout: {
       maxFailures: auth.max_failed_logins,

@@ -14,7 +14,8 @@ export interface CacheCounts {
  * repository's manifest graph), read once and kept until the store's change
  * marker moves. The marker moves on any committed write, from this process or
  * another (the CLI), so a revoke, a disable or a suspended license is seen on
- * the very next request while an unchanged store costs one cheap check.
+ * the very next request while an unchanged store costs one cheap check. With
+ * many instances the marker comes from the change feed (src/cache/change-feed.ts).
  */
 export class AccessCache {
   private marker: string | undefined;
@@ -25,12 +26,14 @@ export class AccessCache {
 
   constructor(
     private readonly store: Store,
+    /** Where the marker comes from: the store itself, or a change feed shared by many instances. */
+    private readonly changes: { marker(): Promise<string> },
     private readonly maxEntries = 10_000,
   ) {}
 
   /** Drops everything if the store changed since the last look. */
   private async sync(): Promise<void> {
-    const marker = await this.store.changeMarker();
+    const marker = await this.changes.marker();
     if (marker === this.marker) return;
     this.marker = marker;
     this.clear();
@@ -58,7 +61,7 @@ export class AccessCache {
     const marker = this.marker;
     const value = await load();
     // A write landed while loading: the value may predate it, so do not keep it.
-    if ((await this.store.changeMarker()) !== marker) return value;
+    if ((await this.changes.marker()) !== marker) return value;
     if (map.size >= this.maxEntries) map.clear();
     map.set(key, value);
     return value;

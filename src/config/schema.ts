@@ -57,6 +57,23 @@ export const storeSchema = z
   })
   .strict();
 
+/** Shared state of many instances. Unset: counters and cache invalidation stay inside each process. */
+export const cacheSchema = z
+  .object({
+    /** redis://[user:password@]host[:port][/db] or rediss://… (TLS). May hold a password: never echoed. */
+    redis: z
+      .string()
+      .trim()
+      .refine((u) => u === '' || /^rediss?:\/\/[^/?#]/.test(u), 'expected empty (no shared cache), or redis://[USER:PASSWORD@]HOST[:PORT][/DB] (rediss:// for TLS)')
+      .default(''),
+    /** Starts every Redis key and channel name, so several deployments can share one Redis. */
+    key_prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, '1 to 64 letters, digits and . _ : -')
+      .default('portcullis:'),
+  })
+  .strict();
+
 export const tokensSchema = z
   .object({
     /** Requests per hour allowed to a token that has no limit of its own. */
@@ -233,6 +250,7 @@ export const configSchema = z
     data_dir: z.string().min(1).default('./data'),
     server: serverSchema.default(serverSchema.parse({})),
     store: storeSchema.default(storeSchema.parse({})),
+    cache: cacheSchema.default(cacheSchema.parse({})),
     tokens: tokensSchema.default(tokensSchema.parse({})),
     auth: authSchema.default(authSchema.parse({})),
     registry: registrySchema.default(registrySchema.parse({})),
@@ -258,5 +276,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
-export const SECTIONS = ['server', 'store', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets', 'smtp', 'dashboard'] as const;
+export const SECTIONS = ['server', 'store', 'cache', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets', 'smtp', 'dashboard'] as const;
 export const TOP_LEVEL_KEYS = ['data_dir'] as const;

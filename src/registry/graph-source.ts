@@ -14,6 +14,8 @@ export interface GraphSource {
   changed(repository: string): void;
   /** Hits and misses of caches the source keeps itself, for the metrics. */
   cacheCounts?(): Readonly<Record<string, CacheCounts>>;
+  /** Repositories whose graph the source holds itself, for tests. */
+  cachedRepositories?(): string[];
 }
 
 /** The built-in registry: the store's rows, cached until the store's change marker moves. */

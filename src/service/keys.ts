@@ -1,5 +1,6 @@
 import { certificateBundle, certifyKeys, hasCertificateAuthority } from '../auth/certificates.js';
 import { createSigningKey, listSigningKeys, type KeyAlgorithm, type KeyRing, type SigningKey } from '../auth/signing-keys.js';
+import type { ChangeFeed } from '../cache/change-feed.js';
 import { invalid } from '../core/errors.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
 import { requireOperator } from './vendors.js';
@@ -7,7 +8,7 @@ import { requireOperator } from './vendors.js';
 /** Signing keys are the instance's, so only the operator vendor manages them. */
 
 /** The running instance's keys: those in the data dir, or the one from secrets.signing_key. */
-export type KeyDeps = ServiceDeps & { keys: KeyRing };
+export type KeyDeps = ServiceDeps & { keys: KeyRing; changes?: Pick<ChangeFeed, 'announce'> };
 
 export type KeyState = 'current' | 'published' | 'retired';
 
@@ -51,6 +52,8 @@ export async function rotateKey(deps: KeyDeps, caller: Caller, algorithm?: strin
   const certified = hasCertificateAuthority(dataDir) && (await certifyKeys(dataDir, [created], deps.config.auth.issuer, now)).length > 0;
   const key = listSigningKeys(dataDir).find((k) => k.name === created.name) ?? created;
   await audit(deps.store, deps, caller, now, { action: 'key.rotate', objectType: 'key', objectId: key.kid, detail: { name: key.name, alg, certified } });
+  // Instances sharing the data dir sign with the new key at once, not at their next look at the directory.
+  await deps.changes?.announce({ kind: 'keys' });
   return { key, certified };
 }
 
@@ -67,6 +70,7 @@ export async function keyCertificateBundle(deps: KeyDeps, caller: Caller): Promi
   const certified = await certifyKeys(dataDir, published, deps.config.auth.issuer, now);
   if (certified.length > 0) {
     await audit(deps.store, deps, caller, now, { action: 'key.certify', objectType: 'key', objectId: 'ca', detail: { keys: certified } });
+    await deps.changes?.announce({ kind: 'keys' });
   }
   const names = new Set(published.map((k) => k.name));
   deps.keys.refresh(true);

@@ -34,6 +34,7 @@ export interface DialectHooks {
 export class KyselyStore implements Store {
   /** Bumped when a transaction starts and when it ends: what it read or wrote may be rolled back. */
   private readonly transactions: { count: number };
+  private readonly commitListeners: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -47,16 +48,28 @@ export class KyselyStore implements Store {
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     this.transactions.count++;
+    let result: T;
     try {
-      return await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.hooks, true, this.transactions)));
+      result = await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.hooks, true, this.transactions)));
     } finally {
       this.transactions.count++;
     }
+    // Awaited, so that the caller answers only once other instances have been told.
+    for (const listener of this.commitListeners) await listener();
+    return result;
   }
 
   async changeMarker(): Promise<string> {
     const database = this.hooks.databaseMarker ? await this.hooks.databaseMarker() : '';
-    return `${database}/${this.transactions.count}`;
+    return `${database}/${this.localChangeMarker()}`;
+  }
+
+  localChangeMarker(): string {
+    return String(this.transactions.count);
+  }
+
+  onCommit(listener: () => Promise<void>): void {
+    this.commitListeners.push(listener);
   }
 
   async migrate(): Promise<void> {

@@ -107,6 +107,10 @@ export interface Store {
    * dropped on the next request after a revoke made anywhere.
    */
   changeMarker(): Promise<string>;
+  /** The part of changeMarker() this process makes itself: it moves when one of its transactions starts or ends. Free to read. */
+  localChangeMarker(): string;
+  /** Runs after each transaction of this process commits, before transaction() returns (a change feed announces it). */
+  onCommit(listener: () => Promise<void>): void;
 
   insertVendor(v: Vendor): Promise<void>;
   getVendor(id: string): Promise<Vendor | undefined>;

@@ -16,7 +16,6 @@ import { createLicense } from '../../src/service/licenses.js';
 import { changeTokenStatus, createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createVendor } from '../../src/service/vendors.js';
 import type { Caller } from '../../src/service/context.js';
-import type { UpstreamGraphs } from '../../src/registry/graph-source.js';
 import { repositoryAccess } from '../../src/registry/upstream.js';
 import { startGateway, NOTIFICATION_SECRET, UPSTREAM_SERVICE, type Gateway } from '../helpers/gateway.js';
 import { auth, blob, expectOciError, imageConfig, imageIndex, imageManifest, MT, sha256, V2Client, type Content } from '../helpers/oci-http.js';
@@ -297,11 +296,11 @@ describeE2E('gateway mode: Portcullis in front of docker-registry', () => {
 
     it('drops the named repositories and says which', async () => {
       await customer.get(`/v2/acme/app/manifests/${m1.digest}`, { headers: { accept: MT.manifest } });
-      expect((gw.inst.runtime.graphs as UpstreamGraphs).cachedRepositories()).toContain('acme/app');
+      expect(gw.inst.runtime.graphs.cachedRepositories!()).toContain('acme/app');
       const res = await notify({ authorization: `Bearer ${NOTIFICATION_SECRET}`, 'content-type': eventsType }, envelope);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ events: 1, changed: ['acme/app'] });
-      expect((gw.inst.runtime.graphs as UpstreamGraphs).cachedRepositories()).not.toContain('acme/app');
+      expect(gw.inst.runtime.graphs.cachedRepositories!()).not.toContain('acme/app');
     });
 
     it('refuses a wrong or missing secret with the same 401, and a malformed body with 400', async () => {

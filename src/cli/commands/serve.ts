@@ -68,6 +68,8 @@ export function registerServeCommands(program: Command): void {
         initialize: true,
         onBackgroundError: (err) => logger.error({ err }, 'background write (last-used times, usage) failed; will retry'),
         onWarning: (message) => logger.warn(message),
+        requireCache: true,
+        onCacheError: (err) => logger.warn({ err }, 'Redis (cache.redis) failed: counting per instance and reading the store on every request until it answers again'),
       });
       for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
       const app = await buildApp(runtime, { logger });
@@ -78,6 +80,7 @@ export function registerServeCommands(program: Command): void {
       if (tokens > 0) logger.info({ tokens }, 'recovered last-used times from the journal');
       runtime.lastUsed.start(config.tokens.last_used_flush_ms);
       runtime.usage.start(config.tokens.last_used_flush_ms);
+      await runtime.changes.start();
       let stopping = false;
       let expiryWarnings: Repeating | undefined;
       const stop = async (signal: string) => {
@@ -103,7 +106,7 @@ export function registerServeCommands(program: Command): void {
       const port = typeof address === 'object' && address ? address.port : config.server.port;
       const url = publicUrl({ ...config, server: { ...config.server, port } });
       if (created) print(bootstrapBanner(created, url));
-      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: url }, 'portcullis listening');
+      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: url, cache: runtime.cacheLocation }, 'portcullis listening');
       if (!stopping) expiryWarnings = startExpiryWarnings(runtime, logger);
     });
 }
