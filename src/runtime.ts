@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { Config } from './config/schema.js';
 import { invalid } from './core/errors.js';
@@ -24,6 +24,7 @@ import { storeGraphs, UpstreamGraphs, type GraphSource } from './registry/graph-
 import { Upstream } from './registry/upstream.js';
 import { openPostgresStore } from './store/postgres/open.js';
 import { openSqliteStore } from './store/sqlite/open.js';
+import { storeLocation } from './store/location.js';
 import { resolveExternalSecrets } from './secrets/external-secrets.js';
 import { UsageRecorder } from './usage/usage-recorder.js';
 
@@ -79,26 +80,20 @@ export interface OpenOptions {
 
 /** store.url names a PostgreSQL database (the config schema admits nothing else but SQLite). */
 function isPostgres(config: Readonly<Config>): boolean {
-  return /^postgres(ql)?:\/\//.test(config.store.url.trim());
-}
-
-function sqliteFile(config: Readonly<Config>): string {
-  const url = config.store.url.trim();
-  if (url === '') return join(config.data_dir, 'portcullis.db');
-  if (url.startsWith('sqlite:')) return resolve(config.data_dir, url.slice('sqlite:'.length));
-  // The URL may hold a password: never repeat it.
-  throw invalid('bad config value for "store.url": expected empty (SQLite in the data dir), sqlite:PATH or postgres://…', 'store.url');
+  return storeLocation(config).kind === 'postgres';
 }
 
 export function openStore(config: Readonly<Config>): Store {
-  return isPostgres(config) ? openPostgresStore(config.store.url.trim()) : openSqliteStore(sqliteFile(config));
+  const location = storeLocation(config);
+  return location.kind === 'postgres' ? openPostgresStore(location.url) : openSqliteStore(location.file);
 }
 
 export async function openRuntime(config: Readonly<Config>, options: OpenOptions): Promise<{ runtime: Runtime; created?: CreatedToken }> {
   const dataDir = config.data_dir;
   // With the pepper in a backend, the database is what an instance leaves behind.
   // On PostgreSQL with the pepper in a backend nothing is left in the data dir: the store's operator vendor, checked below, tells.
-  const marker = config.secrets.pepper === undefined ? join(dataDir, PEPPER_FILE) : isPostgres(config) ? undefined : sqliteFile(config);
+  const location = storeLocation(config);
+  const marker = config.secrets.pepper === undefined ? join(dataDir, PEPPER_FILE) : location.kind === 'sqlite' ? location.file : undefined;
   if (!options.initialize && marker !== undefined && !existsSync(marker)) {
     throw invalid(`no Portcullis instance in ${dataDir}: run \`portcullis serve\` (or \`portcullis init\`) there first, or pass --data-dir`, 'data_dir');
   }

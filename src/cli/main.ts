@@ -12,6 +12,7 @@ import { registerNotifyCommands } from './commands/notify.js';
 import { registerPlanCommands } from './commands/plans.js';
 import { registerRemoteCommands } from './commands/remotes.js';
 import { registerServeCommands } from './commands/serve.js';
+import { registerStoreCommands } from './commands/store.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { registerUsageCommand } from './commands/usage.js';
 import { registerUserCommands } from './commands/users.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerGcCommand(program);
   registerRemoteCommands(program);
   registerNotifyCommands(program);
+  registerStoreCommands(program);
   for (const cmd of allCommands(program)) cmd.exitOverride().configureOutput({ writeErr: helpOnly });
   return program;
 }

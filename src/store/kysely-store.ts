@@ -1,9 +1,9 @@
-import { Migrator, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, PlanAction, TagRecord, Token, TokenStatus, UsageEvent, User, UserStatus, Vendor } from '../core/model.js';
 import type { UserRole } from '../core/roles.js';
 import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
 import type { TokenType } from '../core/token-format.js';
-import { migrationProvider } from './migrations/index.js';
+import { storeMigrator } from './migrations/index.js';
 import type { AuditEventRow, CustomerRow, Database, InvitationRow, LicenseRow, PlanRow, RegistryManifestRow, SessionRow, TokenRow, UsageEventRow, UserRow, VendorRow } from './schema.js';
 import type { AuditFilter, EventCursor, InvitationRecord, LastUsed, LicenseFilter, SessionRecord, Store, StoredToken, StoredUser, TokenFilter, UsageFilter, UserChanges } from './store.js';
 
@@ -73,13 +73,7 @@ export class KyselyStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({
-      db: this.db,
-      provider: migrationProvider,
-      migrationTableName: 'schema_migrations',
-      migrationLockTableName: 'schema_migrations_lock',
-      migrationTableSchema: await this.hooks.migrationSchema?.(),
-    });
+    const migrator = storeMigrator(this.db as Kysely<unknown>, await this.hooks.migrationSchema?.());
     const { error, results } = await migrator.migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');
     if (error) {

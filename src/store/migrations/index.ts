@@ -1,4 +1,4 @@
-import type { Migration, MigrationProvider } from 'kysely';
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-registry.js';
 import * as m0003 from './0003-holds-and-expiry-warnings.js';
@@ -17,3 +17,22 @@ export const migrations: Record<string, Migration> = {
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => migrations,
 };
+
+/**
+ * The one migrator of a database, whoever runs it (serve, migrate): the same
+ * history tables. `schema` is where they live on PostgreSQL, whose migrator
+ * would otherwise take a schema_migrations table in any schema for its own.
+ */
+export function storeMigrator(db: Kysely<unknown>, schema: string | undefined): Migrator {
+  return new Migrator({
+    db,
+    provider: migrationProvider,
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+    migrationTableSchema: schema,
+  });
+}
+
+/** Every migration, in order: the last is the schema this Portcullis works with. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(migrations);
+export const LATEST_MIGRATION = MIGRATION_NAMES[MIGRATION_NAMES.length - 1]!;

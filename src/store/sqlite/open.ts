@@ -25,7 +25,8 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-export function openSqliteStore(file: string): KyselyStore {
+/** The database file with the settings every connection to it uses; created (owner-only) when missing. */
+export function openSqliteDatabase(file: string): Database.Database {
   if (file !== ':memory:') {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     // Created 0600 up front; SQLite gives its -wal and -shm files the same mode.
@@ -37,6 +38,11 @@ export function openSqliteStore(file: string): KyselyStore {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+export function openSqliteStore(file: string): KyselyStore {
+  const db = openSqliteDatabase(file);
   // total_changes counts this connection's writes; data_version moves when another connection (the CLI) commits.
   const marker = db.prepare<[], { own: number; other: number }>('select total_changes() as own, data_version as other from pragma_data_version()');
   const changeMarker = () => {
