@@ -24,7 +24,7 @@ import { login, sessionFromSecret, type NewSession } from '../../src/service/ses
 import { changeTokenStatus, createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createUser, inviteUser } from '../../src/service/users.js';
 import { createVendor } from '../../src/service/vendors.js';
-import { foreignKeys, listTables, migrateToLatest, MIGRATION_NAMES, openMaintenanceDb, type StoreLocation } from '../../src/store/maintenance.js';
+import { foreignKeys, listTables, migrateToLatest, MIGRATION_NAMES, openMaintenanceDb, type MaintenanceDb, type StoreLocation } from '../../src/store/maintenance.js';
 import { tableSummaries } from '../../src/store/transfer.js';
 import { expectCliError, makeDataDir, removeDataDir, runCliWithAsync, type CliResult } from '../helpers/cli.js';
 import { auth, basic, blob, imageConfig, imageManifest, MT, V2Client } from '../helpers/oci-http.js';
@@ -187,19 +187,22 @@ async function runtimeOn(dataDir: string, env: Record<string, string>, now: Date
   };
 }
 
+/** Every table of the migrated schema is exported or explicitly excluded, and the table order respects every foreign key. */
+async function expectWholeSchemaCovered(m: MaintenanceDb): Promise<void> {
+  const tables = await listTables(m.db, m.kind);
+  expect(unknownTables(tables)).toEqual([]);
+  expect(EXPORT_TABLES.map((t) => t.name).filter((t) => !tables.includes(t))).toEqual([]);
+  const fks = await foreignKeys(m.db, m.kind);
+  expect(fks.length).toBeGreaterThanOrEqual(10);
+  expect(orderViolations(fks)).toEqual([]);
+}
+
 describe('the export format covers the whole schema', () => {
   it('SQLite: every table is exported or explicitly excluded, and the table order respects every foreign key', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'pepper'), `${Buffer.alloc(32, 1).toString('base64url')}\n`, { mode: 0o600 });
     ok(await runCliWithAsync(dir, {}, 'migrate'));
-    await withDb(sqliteAt(dir), async (m) => {
-      const tables = await listTables(m.db, m.kind);
-      expect(unknownTables(tables)).toEqual([]);
-      expect(EXPORT_TABLES.map((t) => t.name).filter((t) => !tables.includes(t))).toEqual([]);
-      const fks = await foreignKeys(m.db, m.kind);
-      expect(fks.length).toBeGreaterThanOrEqual(10);
-      expect(orderViolations(fks)).toEqual([]);
-    });
+    await withDb(sqliteAt(dir), expectWholeSchemaCovered);
   });
 
   it('SQLite: export refuses a database with a table it does not know, rather than leave its rows behind', async () => {
@@ -244,14 +247,7 @@ describePostgres('portcullis export and import between SQLite and PostgreSQL', (
 
   it('PostgreSQL: every table is exported or explicitly excluded, and the table order respects every foreign key', async () => {
     const s = await emptyPgTarget();
-    await withDb(pgAt(s.url), async (m) => {
-      const tables = await listTables(m.db, m.kind);
-      expect(unknownTables(tables)).toEqual([]);
-      expect(EXPORT_TABLES.map((t) => t.name).filter((t) => !tables.includes(t))).toEqual([]);
-      const fks = await foreignKeys(m.db, m.kind);
-      expect(fks.length).toBeGreaterThanOrEqual(10);
-      expect(orderViolations(fks)).toEqual([]);
-    });
+    await withDb(pgAt(s.url), expectWholeSchemaCovered);
   });
 
   it('exports the SQLite instance to a 0600 file whose trailer is what the database holds, every table with rows', async () => {
