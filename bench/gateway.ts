@@ -36,18 +36,7 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
     const cert = spawnSync(process.execPath, [CLI, '--data-dir', dataDir, 'keys', 'cert', '--out', bundle], { encoding: 'utf8', env });
     if (cert.status !== 0) throw new Error(`keys cert: ${cert.stderr}`);
 
-    mkdirSync(join(work, 'reg'));
-    writeFileSync(
-      join(work, 'reg.yml'),
-      JSON.stringify({
-        version: 0.1,
-        log: { level: 'error', accesslog: { disabled: true } },
-        storage: { filesystem: { rootdirectory: join(work, 'reg') } },
-        http: { addr: `127.0.0.1:${uPort}`, secret: 'bench' },
-        auth: { token: { realm: `http://127.0.0.1:${gPort}/token`, service: 'portcullis-upstream', issuer: 'portcullis', rootcertbundle: bundle } },
-      }),
-    );
-    children.push(spawn('docker-registry', ['serve', join(work, 'reg.yml')], { stdio: 'ignore' }));
+    children.push(startUpstream(work, uPort, `http://127.0.0.1:${gPort}/token`, bundle));
     const serve = spawn(process.execPath, [...SERVE_NODE_FLAGS, CLI, '--data-dir', dataDir, 'serve', '--port', String(gPort)], { stdio: 'ignore', env });
     children.push(serve);
     const gateway = `http://127.0.0.1:${gPort}`;
@@ -113,4 +102,20 @@ async function startRelay(upstreamPort: number, children: ChildProcess[]): Promi
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/v2/`);
   return url;
+}
+
+/** docker-registry on `port`, storing under work/reg, trusting only the keys in `bundle`. */
+export function startUpstream(work: string, port: number, realm: string, bundle: string): ChildProcess {
+  mkdirSync(join(work, 'reg'));
+  writeFileSync(
+    join(work, 'reg.yml'),
+    JSON.stringify({
+      version: 0.1,
+      log: { level: 'error', accesslog: { disabled: true } },
+      storage: { filesystem: { rootdirectory: join(work, 'reg') } },
+      http: { addr: `127.0.0.1:${port}`, secret: 'bench' },
+      auth: { token: { realm, service: 'portcullis-upstream', issuer: 'portcullis', rootcertbundle: bundle } },
+    }),
+  );
+  return spawn('docker-registry', ['serve', join(work, 'reg.yml')], { stdio: 'ignore' });
 }

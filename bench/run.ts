@@ -6,7 +6,10 @@
  *   Fastify endpoint that only checks Basic credentials against one HMAC and
  *   signs the same JWT with the same key through jose;
  * - the built-in registry against docker-registry (bench/registry.ts);
- * - gateway mode against its upstream asked directly (bench/gateway.ts).
+ * - gateway mode against its upstream asked directly (bench/gateway.ts);
+ * - /token and a manifest HEAD with 1,000,000 tokens and 100,000 customers in
+ *   the store against the same with a small store, on SQLite and PostgreSQL
+ *   (bench/large-store.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,24 +22,27 @@ import { hashSecret, verifySecret } from '../src/auth/secret-hash.js';
 import { buildApp } from '../src/http/app.js';
 import { openRuntime } from '../src/runtime.js';
 import { benchGateway } from './gateway.js';
+import { benchLargeStore } from './large-store.js';
+import { benchScaleOut } from './scale-out.js';
 import { BENCH_ENV, benchRegistry } from './registry.js';
 import { createCustomer } from '../src/service/customers.js';
 import { createLicense } from '../src/service/licenses.js';
 import { createToken } from '../src/service/tokens.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
-/** BENCH_ONLY=auth,registry,gateway runs some of the suites; unset, all. */
+/** BENCH_ONLY=auth,registry,gateway,large-store,scale-out runs some of the suites; unset, all. */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const only = (suite: string) => ONLY === undefined || ONLY.includes(suite);
 const CONCURRENCY = 32;
 
-async function measure(label: string, send: () => Promise<{ statusCode: number }>, expected: number) {
+/** `requests` defaults to BENCH_REQUESTS; the large-store suite measures in shorter alternating slices. */
+async function measure(label: string, send: () => Promise<{ statusCode: number }>, expected: number, requests = REQUESTS) {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < REQUESTS) {
+      while (next++ < requests) {
         const t = performance.now();
         const res = await send();
         latencies.push(performance.now() - t);
@@ -47,7 +53,7 @@ async function measure(label: string, send: () => Promise<{ statusCode: number }
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))]!;
-  return { label, rps: REQUESTS / seconds, p50_ms: pct(50), p99_ms: pct(99) };
+  return { label, rps: requests / seconds, p50_ms: pct(50), p99_ms: pct(99) };
 }
 
 type Row = Awaited<ReturnType<typeof measure>>;
@@ -113,6 +119,17 @@ try {
     console.table(gatewayRows);
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/gateway.json', JSON.stringify({ at: new Date().toISOString(), rows: gatewayRows }, null, 2));
+  }
+
+  // The same /token and HEAD figures with a million tokens in the store, on SQLite and PostgreSQL.
+  if (only('large-store')) await benchLargeStore(measure, { requests: REQUESTS, concurrency: CONCURRENCY });
+
+  // One instance against two on PostgreSQL and Redis, real processes under autocannon.
+  if (only('scale-out')) {
+    const scaleRows = await benchScaleOut();
+    console.table(scaleRows);
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/scale-out.json', JSON.stringify({ at: new Date().toISOString(), seconds: Number(process.env.BENCH_SECONDS ?? 10), rows: scaleRows }, null, 2));
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
