@@ -14,7 +14,8 @@
  * gateway's figure beside socat's shows which.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -71,11 +72,28 @@ export async function benchGateway(): Promise<Record<string, unknown>[]> {
       if (relay) pullR = Math.max(pullR, await pullThroughput(`${relay}/v2/acme/app/blobs/${digest}`, await directAuth(), size, 1));
     }
     const pullRss = peakRssMb(serve.pid!);
+
+    // The S3 set-up: the upstream answers blob GETs with a redirect to storage, which both sides follow.
+    const upstream = children[0]!;
+    const stopped = new Promise((r) => upstream.once('exit', r));
+    upstream.kill('SIGTERM');
+    await stopped;
+    const storage = await startStorage(join(work, 'reg'));
+    children[0] = startUpstream(work, uPort, `http://127.0.0.1:${gPort}/token`, bundle, storage.url);
+    await waitFor(`${direct}/v2/`);
+    let redirectD = 0;
+    let redirectG = 0;
+    for (let i = 0; i < PULLS; i++) {
+      redirectD = Math.max(redirectD, await pullThroughput(`${direct}/v2/acme/app/blobs/${digest}`, await directAuth(), size, 1));
+      redirectG = Math.max(redirectG, await pullThroughput(`${gateway}/v2/acme/app/blobs/${digest}`, auth, size, 1));
+    }
+    storage.close();
     await runtime.close();
     return [
       { case: 'manifest HEAD p50 ms', 'upstream direct (baseline)': headD.p50.toFixed(3), gateway: headG.p50.toFixed(3), 'ratio / delta': signedMs(headG.p50 - headD.p50) },
       { case: 'manifest HEAD p99 ms', 'upstream direct (baseline)': headD.p99.toFixed(3), gateway: headG.p99.toFixed(3), 'ratio / delta': signedMs(headG.p99 - headD.p99) },
       { case: `blob pull MiB/s (${BLOB_MB} MiB)`, 'upstream direct (baseline)': pullD.toFixed(0), gateway: pullG.toFixed(0), 'ratio / delta': `${(pullG / pullD).toFixed(2)}x` },
+      { case: `blob pull MiB/s, storage redirect (S3 set-up)`, 'upstream direct (baseline)': redirectD.toFixed(0), gateway: redirectG.toFixed(0), 'ratio / delta': `${(redirectG / redirectD).toFixed(2)}x` },
       relay
         ? { case: `socat relay MiB/s (ceiling of a proxy hop)`, 'upstream direct (baseline)': pullD.toFixed(0), gateway: pullR.toFixed(0), 'ratio / delta': `${(pullR / pullD).toFixed(2)}x; gateway/socat ${(pullG / pullR).toFixed(2)}x` }
         : { case: 'socat relay: not installed (apt-get install socat)', 'upstream direct (baseline)': '-', gateway: '-', 'ratio / delta': '-' },
@@ -104,9 +122,13 @@ async function startRelay(upstreamPort: number, children: ChildProcess[]): Promi
   return url;
 }
 
-/** docker-registry on `port`, storing under work/reg, trusting only the keys in `bundle`. */
-export function startUpstream(work: string, port: number, realm: string, bundle: string): ChildProcess {
-  mkdirSync(join(work, 'reg'));
+/**
+ * docker-registry on `port`, storing under work/reg, trusting only the keys in
+ * `bundle`; with `redirectBaseUrl`, blob GETs are redirected there (its
+ * `redirect` storage middleware), as S3 storage would answer.
+ */
+export function startUpstream(work: string, port: number, realm: string, bundle: string, redirectBaseUrl?: string): ChildProcess {
+  mkdirSync(join(work, 'reg'), { recursive: true });
   writeFileSync(
     join(work, 'reg.yml'),
     JSON.stringify({
@@ -115,7 +137,25 @@ export function startUpstream(work: string, port: number, realm: string, bundle:
       storage: { filesystem: { rootdirectory: join(work, 'reg') } },
       http: { addr: `127.0.0.1:${port}`, secret: 'bench' },
       auth: { token: { realm, service: 'portcullis-upstream', issuer: 'portcullis', rootcertbundle: bundle } },
+      ...(redirectBaseUrl ? { middleware: { storage: [{ name: 'redirect', options: { baseurl: redirectBaseUrl } }] } } : {}),
     }),
   );
   return spawn('docker-registry', ['serve', join(work, 'reg.yml')], { stdio: 'ignore' });
+}
+
+/** The registry's storage served read-only over HTTP, standing in for S3: what both sides download from after the redirect. */
+async function startStorage(root: string): Promise<{ url: string; close(): void }> {
+  const server = createServer((req, res) => {
+    const path = join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!path.startsWith(root)) return void res.writeHead(400).end();
+    const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
+    file.on('error', () => res.writeHead(404).end());
+    file.once('open', () => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      file.pipe(res);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
 }

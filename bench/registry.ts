@@ -126,10 +126,20 @@ export async function headLatency(url: string, headers: Record<string, string>) 
   return { p50: times[Math.floor(times.length * 0.5)]!, p99: times[Math.floor(times.length * 0.99)]! };
 }
 
-/** Node's http client and 'data' events: the least client overhead, so the servers are what is measured. */
-export function download(url: string, headers: Record<string, string>): Promise<number> {
+/**
+ * Node's http client and 'data' events: the least client overhead, so the
+ * servers are what is measured. A redirect to storage is followed once,
+ * without the credentials, as registry clients do.
+ */
+export function download(url: string, headers: Record<string, string>, redirects = 1): Promise<number> {
   return new Promise((resolve, reject) => {
     get(url, { headers }, (res) => {
+      const location = res.headers.location;
+      if (redirects > 0 && (res.statusCode === 307 || res.statusCode === 302) && location) {
+        res.resume();
+        download(new URL(location, url).toString(), {}, redirects - 1).then(resolve, reject);
+        return;
+      }
       if (res.statusCode !== 200) reject(new Error(`GET ${url}: ${res.statusCode}`));
       let n = 0;
       res.on('data', (chunk: Buffer) => (n += chunk.length));
