@@ -5,7 +5,7 @@
  * src/store/transfer.ts.
  *
  * A file is JSON Lines:
- *   {"format":"portcullis-export","version":1,"schemaVersion":"0005-…","exportedAt":"…"}
+ *   {"format":"portcullis-export","version":1,"schemaVersion":"0006-…","exportedAt":"…"}
  *   {"table":"vendors","row":{…}}            one line per row, tables in EXPORT_TABLES order
  *   {"trailer":{"vendors":{"rows":2,"sha256":"…"},…}}
  *

@@ -45,12 +45,14 @@ export class KyselyStore implements Store {
     this.transactions = transactions ?? { count: 0 };
   }
 
-  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>, options: { bookkeeping?: boolean } = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
+    const run = () => this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.hooks, true, this.transactions)));
+    if (options.bookkeeping) return run();
     this.transactions.count++;
     let result: T;
     try {
-      result = await this.db.transaction().execute((trx) => fn(new KyselyStore(trx, this.hooks, true, this.transactions)));
+      result = await run();
     } finally {
       this.transactions.count++;
     }
@@ -294,7 +296,7 @@ export class KyselyStore implements Store {
           .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
           .execute();
       }
-    });
+    }, { bookkeeping: true });
   }
 
   // users, sessions, invitations
@@ -619,7 +621,7 @@ export class KyselyStore implements Store {
         // Replaying a journal after a crash must not count a pull twice.
         await db.insertInto('usage_events').values(usageRow(e)).onConflict((oc) => oc.column('id').doNothing()).execute();
       }
-    });
+    }, { bookkeeping: true });
   }
 
   async listUsage(vendorId: string, filter: UsageFilter = {}): Promise<UsageEvent[]> {

@@ -97,8 +97,12 @@ export interface LastUsed {
  * callers remembering to filter.
  */
 export interface Store {
-  /** Runs fn in one transaction: all of its writes land, or none. */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: all of its writes land, or none. `bookkeeping`:
+   * it writes nothing a cached access decision reads (usage records, last-used
+   * times), so caches are not told of it.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>, options?: { bookkeeping?: boolean }): Promise<T>;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /**

@@ -82,6 +82,27 @@ describePostgres('many runtimes', () => {
       expect((await get()).statusCode).toBe(200);
     });
 
+    it('the write-behind batches of one instance (pull records, last-used times) leave every instance\'s caches standing', async () => {
+      const { runtimes, caller } = await fleet(2);
+      const [a, b] = runtimes as [Runtime, Runtime];
+      const customer = await createCustomer(a, caller, { name: 'globex' });
+      const tok = await createToken(a, caller, { type: 'customer', name: 'prod', customer: customer.id });
+      await until(async () => (await b.access.token(tok.token.id)) !== undefined, 1000);
+      // The store poll, too, has seen those writes by now.
+      await new Promise((r) => setTimeout(r, 700));
+      const before = await b.changes.marker();
+      const at = new Date();
+      a.usage.record({ at, vendorId: caller.vendorId, tokenId: tok.token.id, customerId: customer.id, action: 'pull', repository: 'acme/app', tag: '1.0', digest: `sha256:${'0'.repeat(64)}`, ip: '10.0.0.1', userAgent: 'test' });
+      a.lastUsed.note(tok.token.id, at, '10.0.0.1');
+      await Promise.all([a.usage.flush(), a.lastUsed.flush()]);
+      expect(await a.store.listUsage(caller.vendorId)).toHaveLength(1);
+      // Longer than the store poll: neither a message nor the counter moved.
+      await new Promise((r) => setTimeout(r, 700));
+      expect(await b.changes.marker()).toBe(before);
+      await changeTokenStatus(a, caller, tok.token.id, 'disable');
+      await until(async () => (await b.changes.marker()) !== before, 300);
+    });
+
     it('a key rotated through one instance signs at every instance sharing the data dir at once', async () => {
       const { runtimes, caller } = await fleet(2, true);
       const [a, b] = runtimes as [Runtime, Runtime];

@@ -47,7 +47,7 @@ describePostgres('postgres store', () => {
     expect(col('registry_blobs', 'size')).toMatchObject({ data_type: 'bigint' });
   });
 
-  it('has the write trigger on every table, so the change marker sees every write (new tables need noteWritesOn)', async () => {
+  it('has a write trigger on every table, so every write takes the lock and the change marker sees every write caches depend on (new tables need noteWritesOn)', async () => {
     const { store, schema } = await fresh();
     await store.close();
     const tables = await admin(
@@ -57,7 +57,7 @@ describePostgres('postgres store', () => {
     );
     const triggers = await admin(
       `select distinct c.relname from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
-         join pg_proc p on p.oid = t.tgfoid where n.nspname = $1 and p.proname = 'portcullis_note_write' order by 1`,
+         join pg_proc p on p.oid = t.tgfoid where n.nspname = $1 and p.proname in ('portcullis_note_write', 'portcullis_note_bookkeeping') order by 1`,
       [schema],
     );
     expect(tables.rows.length).toBeGreaterThan(10);
@@ -83,6 +83,25 @@ describePostgres('postgres store', () => {
     await admin(`begin; insert into ${schema}.vendors (id, name, namespaces, is_operator, created_at) values ('ven_x', 'x', '[]', 0, 'now'); rollback`);
     expect(await store.changeMarker()).toBe(before);
     await admin(`insert into ${schema}.vendors (id, name, namespaces, is_operator, created_at) values ('ven_cli', 'cli', '[]', 0, '2026-01-01T00:00:00.000Z')`);
+    expect(await store.changeMarker()).not.toBe(before);
+    await store.close();
+  });
+
+  it('leaves the change marker alone for bookkeeping writes (pull records, last-used times, audit events), and moves it for anything else on a token', async () => {
+    const { store } = await fresh();
+    const at = new Date('2026-11-24T12:00:00.000Z');
+    await store.insertVendor(vendor('ven_a', 'acme'));
+    await store.insertToken({
+      id: 'tok_a', type: 'vendor', vendorId: 'ven_a', customerId: null, name: 'ci', secretHash: 'h', scopes: ['pull'], status: 'active',
+      expiresAt: null, rateLimit: null, lastUsedAt: null, lastUsedIp: null, createdBy: 'test', createdAt: at, updatedAt: at,
+    });
+    const before = await store.changeMarker();
+    await store.recordLastUsed([{ tokenId: 'tok_a', at, ip: '192.0.2.1' }]);
+    await store.insertUsage([{ id: 'evt_1', at, vendorId: 'ven_a', tokenId: 'tok_a', customerId: null, action: 'pull', repository: 'acme/app', tag: '1.0', digest: `sha256:${'0'.repeat(64)}`, ip: '192.0.2.1', userAgent: 'test' }]);
+    await store.insertAudit({ id: 'aud_1', vendorId: 'ven_a', at, actor: 'test', source: 'test', action: 'token.test', objectType: 'token', objectId: 'tok_a', detail: {} });
+    expect(await store.changeMarker()).toBe(before);
+    expect((await store.getToken('ven_a', 'tok_a'))!.lastUsedIp).toBe('192.0.2.1');
+    await store.setTokenStatus('ven_a', 'tok_a', 'revoked', at);
     expect(await store.changeMarker()).not.toBe(before);
     await store.close();
   });

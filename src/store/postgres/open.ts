@@ -48,7 +48,7 @@ export function openPostgresStore(url: string, options: PostgresStoreOptions = {
   pool.on('error', () => {});
   const db = new Kysely<Schema>({ dialect: new SerializedPostgresDialect({ pool }) });
   return new KyselyStore(db, {
-    // Bumped by every committed write, in any instance (migration 0005).
+    // Bumped by every committed write a cached access decision may read, in any instance (migrations 0005, 0006).
     databaseMarker: async () => {
       const { rows } = await sql<{ n: string }>`select n from store_changes where id = 1`.execute(db);
       return String(rows[0]?.n ?? '');
