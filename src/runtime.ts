@@ -13,7 +13,7 @@ import { LastUsedRecorder } from './auth/last-used.js';
 import type { RateCounterStore } from './auth/rate-counter-store.js';
 import { RateLimits } from './auth/rate-limits.js';
 import type { ChangeFeed } from './cache/change-feed.js';
-import { announcedGraphs, openSharedCache } from './cache/shared-cache.js';
+import { announcedGraphs, openSharedCache, type SharedCache } from './cache/shared-cache.js';
 import { random } from './auth/secret-hash.js';
 import { ensureOperator } from './service/bootstrap.js';
 import type { ServiceDeps } from './service/context.js';
@@ -105,15 +105,14 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
   if (options.initialize) await ensureSigningKey(config, now(), external.signingKey);
   const keys = new KeyRing(dataDir, accessTokenTtlSeconds(config), external.signingKey);
   const store = openStore(config);
-  const closers: (() => Promise<void>)[] = [];
+  let shared: SharedCache | undefined;
   try {
     // Before anything is written: an unreachable Redis must not stop `serve` after it made a bootstrap token nobody saw.
-    const shared = await openSharedCache(config, store, {
+    shared = await openSharedCache(config, store, {
       required: options.requireCache ?? false,
       onError: (err) => options.onCacheError?.(err),
       warn: options.onWarning ?? warnOnStderr,
     });
-    closers.push(() => shared.close());
     await store.migrate();
     const deps: ServiceDeps = { store, now, random, pepper, config };
     let operator: Vendor;
@@ -160,13 +159,13 @@ export async function openRuntime(config: Readonly<Config>, options: OpenOptions
         await usage.stop();
         await lastUsed.stop();
         await upstream?.close();
-        await shared.close();
+        await shared?.close();
         await store.close();
       },
     };
     return { runtime, created };
   } catch (err) {
-    for (const close of closers) await close();
+    await shared?.close();
     await store.close();
     throw err;
   }
