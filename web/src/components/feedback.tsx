@@ -31,6 +31,16 @@ export function EmptyRow({ columns, children }: { columns: number; children: Com
   );
 }
 
+/**
+ * What a list's table shows before it has rows: Loading… while `items` is
+ * unknown (not once loading `failed`: the error says why), `empty` when there
+ * are none, nothing otherwise.
+ */
+export function ListState({ items, columns, empty, failed }: { items: readonly unknown[] | undefined; columns: number; empty: ComponentChildren; failed?: unknown }) {
+  if (items === undefined) return failed ? null : <EmptyRow columns={columns}>Loading…</EmptyRow>;
+  return items.length === 0 ? <EmptyRow columns={columns}>{empty}</EmptyRow> : null;
+}
+
 const STATUS_CLASS: Record<string, string> = {
   active: 'ok',
   invited: 'pending',

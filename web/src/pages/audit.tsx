@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, errorText, query } from '../api';
-import { EmptyRow, ErrorText } from '../components/feedback';
+import { ErrorText, ListState } from '../components/feedback';
 import { time } from '../format';
 import { useLoad } from '../hooks';
 import type { AuditEvent, Page } from '../types';
@@ -62,8 +62,7 @@ export function AuditPage() {
             </tr>
           </thead>
           <tbody>
-            {events === undefined && !first.error && <EmptyRow columns={6}>Loading…</EmptyRow>}
-            {events?.length === 0 && <EmptyRow columns={6}>Nothing has happened yet: changes to tokens, customers, licenses and users will be listed here.</EmptyRow>}
+            <ListState items={events} failed={first.error} columns={6} empty="Nothing has happened yet: changes to tokens, customers, licenses and users will be listed here." />
             {events?.map((e) => {
               const link = objectLink(e);
               return (

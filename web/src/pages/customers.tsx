@@ -3,7 +3,7 @@ import { PageHead } from '../components/page-head';
 import { useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
 import { Dialog } from '../components/dialog';
-import { EmptyRow, ErrorText, Status } from '../components/feedback';
+import { ErrorText, Status, ListState } from '../components/feedback';
 import { Field } from '../components/field';
 import { day } from '../format';
 import { useLoad } from '../hooks';
@@ -30,8 +30,7 @@ export function CustomersPage() {
             </tr>
           </thead>
           <tbody>
-            {list === undefined && <EmptyRow columns={4}>Loading…</EmptyRow>}
-            {list?.length === 0 && <EmptyRow columns={4}>{canWrite ? 'No customers yet. Add one with New customer.' : 'No customers yet.'}</EmptyRow>}
+            <ListState items={list} columns={4} empty={canWrite ? 'No customers yet. Add one with New customer.' : 'No customers yet.'} />
             {list?.map((c) => (
               <tr key={c.id} class={c.deleted_at ? 'revoked' : undefined}>
                 <td>

@@ -1,10 +1,11 @@
 import { FormActions } from '../components/form-actions';
 import { CustomerFilter } from '../components/customer-filter';
+import { SelectFilter, plainOptions } from '../components/select-filter';
 import { PageHead } from '../components/page-head';
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, listAll } from '../api';
 import { Dialog } from '../components/dialog';
-import { EmptyRow, ErrorText, Status } from '../components/feedback';
+import { ErrorText, Status, ListState } from '../components/feedback';
 import { Field } from '../components/field';
 import { PreviewList } from '../components/preview-list';
 import { day, splitList } from '../format';
@@ -26,17 +27,7 @@ export function LicensesPage() {
       <PageHead title={'Licenses'} action="New license" onAction={canWrite && (() => setCreating(true))} />
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <CustomerFilter value={customer} onChange={setCustomer} customers={customers.data} />
-        <Field
-          label="State"
-          control={(p) => (
-            <select {...p} value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-              <option value="">all states</option>
-              <option value="active">active</option>
-              <option value="suspended">suspended</option>
-              <option value="revoked">revoked</option>
-            </select>
-          )}
-        />
+        <SelectFilter label="State" value={status} onChange={setStatus} any="all states" options={plainOptions(['active', 'suspended', 'revoked'])} />
       </form>
       <ErrorText error={licenses.error} />
       <LicenseTable
@@ -84,8 +75,7 @@ export function LicenseTable({ licenses, customers, plans, empty, hideCustomer }
           </tr>
         </thead>
         <tbody>
-          {licenses === undefined && <EmptyRow columns={columns}>Loading…</EmptyRow>}
-          {licenses?.length === 0 && <EmptyRow columns={columns}>{empty}</EmptyRow>}
+          <ListState items={licenses} columns={columns} empty={empty} />
           {licenses?.map((l) => (
             <tr key={l.id} class={l.status === 'revoked' ? 'revoked' : undefined}>
               <td>

@@ -2,8 +2,8 @@ import { CustomerFilter } from '../components/customer-filter';
 import { PageHead } from '../components/page-head';
 import { useState } from 'preact/hooks';
 import { listAll } from '../api';
-import { EmptyRow, ErrorText, Status } from '../components/feedback';
-import { Field } from '../components/field';
+import { ErrorText, Status, ListState } from '../components/feedback';
+import { SelectFilter, plainOptions } from '../components/select-filter';
 import { TokenDialog } from '../components/token-dialog';
 import { time } from '../format';
 import { useLoad } from '../hooks';
@@ -24,28 +24,8 @@ export function TokensPage() {
     <section>
       <PageHead title={'Tokens'} action="New token" onAction={canWrite && (() => setCreating(true))} />
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <Field
-          label="Kind"
-          control={(p) => (
-            <select {...p} value={type} onChange={(e) => setType(e.currentTarget.value)}>
-              <option value="">all kinds</option>
-              <option value="vendor">vendor</option>
-              <option value="customer">customer</option>
-            </select>
-          )}
-        />
-        <Field
-          label="State"
-          control={(p) => (
-            <select {...p} value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-              <option value="">all states</option>
-              <option value="active">active</option>
-              <option value="disabled">disabled</option>
-              <option value="expired">expired</option>
-              <option value="revoked">revoked</option>
-            </select>
-          )}
-        />
+        <SelectFilter label="Kind" value={type} onChange={setType} any="all kinds" options={plainOptions(['vendor', 'customer'])} />
+        <SelectFilter label="State" value={status} onChange={setStatus} any="all states" options={plainOptions(['active', 'disabled', 'expired', 'revoked'])} />
         <CustomerFilter value={customer} onChange={setCustomer} customers={customers.data} />
       </form>
       <ErrorText error={tokens.error} />
@@ -87,8 +67,7 @@ export function TokenTable({ tokens, customers, empty, hideCustomer }: { tokens:
           </tr>
         </thead>
         <tbody>
-          {tokens === undefined && <EmptyRow columns={columns}>Loading…</EmptyRow>}
-          {tokens?.length === 0 && <EmptyRow columns={columns}>{empty}</EmptyRow>}
+          <ListState items={tokens} columns={columns} empty={empty} />
           {tokens?.map((t) => (
             <tr key={t.username} class={t.status === 'revoked' ? 'revoked' : undefined}>
               <td>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, listAll, query } from '../api';
-import { EmptyRow, ErrorText, Loading } from '../components/feedback';
+import { ErrorText, Loading, ListState } from '../components/feedback';
 import { PullChart } from '../components/pull-chart';
 import { time } from '../format';
 import { useLoad } from '../hooks';
@@ -74,8 +74,7 @@ export function UsagePage() {
             </tr>
           </thead>
           <tbody>
-            {!counts.data && !counts.error && <EmptyRow columns={4}>Loading…</EmptyRow>}
-            {counts.data && top.length === 0 && <EmptyRow columns={4}>No pulls in this range yet.</EmptyRow>}
+            <ListState items={counts.data ? top : undefined} failed={counts.error} columns={4} empty="No pulls in this range yet." />
             {top.map((c) => (
               <tr key={`${c.repository}:${c.tag ?? ''}`}>
                 <td>
@@ -107,8 +106,7 @@ export function UsagePage() {
             </tr>
           </thead>
           <tbody>
-            {!events.data && !events.error && <EmptyRow columns={8}>Loading…</EmptyRow>}
-            {events.data?.items.length === 0 && <EmptyRow columns={8}>No pulls in this range yet.</EmptyRow>}
+            <ListState items={events.data?.items} failed={events.error} columns={8} empty="No pulls in this range yet." />
             {events.data?.items.map((e) => (
               <tr key={e.id}>
                 <td>{time(e.at)}</td>

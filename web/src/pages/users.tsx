@@ -5,7 +5,7 @@ import { api, errorText, listAll } from '../api';
 import { ConfirmAction } from '../components/confirm-action';
 import { CopyButton } from '../components/copy-button';
 import { Dialog } from '../components/dialog';
-import { EmptyRow, ErrorText, Notice, Status } from '../components/feedback';
+import { ErrorText, Notice, Status, ListState } from '../components/feedback';
 import { Field } from '../components/field';
 import { day, time } from '../format';
 import { useLoad } from '../hooks';
@@ -45,8 +45,7 @@ export function UsersPage() {
             </tr>
           </thead>
           <tbody>
-            {users.data === undefined && <EmptyRow columns={5}>Loading…</EmptyRow>}
-            {users.data?.length === 0 && <EmptyRow columns={5}>{canWrite ? 'No users yet. Add one with Invite user.' : 'No users yet.'}</EmptyRow>}
+            <ListState items={users.data} columns={5} empty={canWrite ? 'No users yet. Add one with Invite user.' : 'No users yet.'} />
             {users.data?.map((u) => {
               const manageable = canWrite && (me.role === 'owner' || u.role !== 'owner');
               const path = `/api/v1/users/${encodeURIComponent(u.id)}`;

@@ -30,20 +30,10 @@ export function adminRoute<T>(
   spec: AdminRoute,
   handler: (request: FastifyRequest & { caller: Caller }, reply: FastifyReply) => Promise<T>,
 ): void {
-  const schema: FastifySchema & Record<string, unknown> = {
-    summary: spec.summary,
-    tags: [spec.tag],
-    security: [{ bearer: [] }, { basic: [] }, { session: [] }],
-    description: `Needs \`${spec.scope}\`.`,
-    response: { ...spec.response, ...ERROR_RESPONSES },
-  };
-  if (spec.params) schema.params = spec.params;
-  if (spec.querystring) schema.querystring = spec.querystring;
-  if (spec.body) schema.body = spec.body;
   app.route({
     method: spec.method,
     url: spec.url,
-    schema,
+    schema: routeSchema(spec, [{ bearer: [] }, { basic: [] }, { session: [] }], `Needs \`${spec.scope}\`.`),
     // Before validation: a stranger learns nothing from how a body would have been judged.
     preValidation: requireAdminScope(runtime, spec.scope),
     handler: (request, reply) => handler(request as FastifyRequest & { caller: Caller }, reply),
@@ -64,21 +54,26 @@ export interface OpenRoute extends Omit<AdminRoute, 'scope'> {
  * own business. Documented and validated like every admin route.
  */
 export function openRoute<T>(app: FastifyInstance, runtime: Runtime, spec: OpenRoute, handler: (request: FastifyRequest, reply: FastifyReply) => Promise<T>): void {
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema: routeSchema(spec, spec.auth === 'none' ? [] : [{ session: [] }], spec.description),
+    ...(spec.auth === 'session' ? { preValidation: requireSession(runtime) } : {}),
+    handler,
+  });
+}
+
+/** What validates, serializes and documents a route: the spec's schemas, its security, and the shared error answers. */
+function routeSchema(spec: Omit<AdminRoute, 'scope'>, security: Record<string, string[]>[], description: string): FastifySchema {
   const schema: FastifySchema & Record<string, unknown> = {
     summary: spec.summary,
     tags: [spec.tag],
-    security: spec.auth === 'none' ? [] : [{ session: [] }],
-    description: spec.description,
+    security,
+    description,
     response: { ...spec.response, ...ERROR_RESPONSES },
   };
   if (spec.params) schema.params = spec.params;
   if (spec.querystring) schema.querystring = spec.querystring;
   if (spec.body) schema.body = spec.body;
-  app.route({
-    method: spec.method,
-    url: spec.url,
-    schema,
-    ...(spec.auth === 'session' ? { preValidation: requireSession(runtime) } : {}),
-    handler,
-  });
+  return schema;
 }
