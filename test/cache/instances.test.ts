@@ -6,6 +6,7 @@
 import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeJwt } from 'jose';
 import { afterAll, expect, it } from 'vitest';
 import { PEPPER_FILE } from '../../src/auth/instance-secrets.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -14,7 +15,7 @@ import { openRuntime, type Runtime } from '../../src/runtime.js';
 import type { Caller } from '../../src/service/context.js';
 import { createCustomer } from '../../src/service/customers.js';
 import { rotateKey } from '../../src/service/keys.js';
-import { createLicense } from '../../src/service/licenses.js';
+import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
 import { changeTokenStatus, createToken } from '../../src/service/tokens.js';
 import { describePostgres, freshSchema } from '../helpers/postgres.js';
 import { describeRedis, freshPrefix, TEST_REDIS_URL } from '../helpers/redis.js';
@@ -60,11 +61,11 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
 
 describePostgres('many runtimes', () => {
   describeRedis('on one PostgreSQL and one Redis', () => {
-    it('a disable through one is refused by the other on its next request, its cache keyed on the feed, not on a store read', async () => {
+    it('a disable or a license suspended through one holds at the other as soon as it hears of it, its cache keyed on the feed, not on a store read', async () => {
       const { runtimes, caller } = await fleet(2);
       const [a, b] = runtimes as [Runtime, Runtime];
       const customer = await createCustomer(a, caller, { name: 'globex' });
-      await createLicense(a, caller, { customer: customer.id, repositories: 'acme/app' });
+      const license = await createLicense(a, caller, { customer: customer.id, repositories: 'acme/app' });
       const tok = await createToken(a, caller, { type: 'customer', name: 'prod', customer: customer.id });
       const app = await buildApp(b);
       cleanups.push(() => app.close());
@@ -76,10 +77,22 @@ describePostgres('many runtimes', () => {
       expect((await get()).statusCode).toBe(200);
       expect(b.access.cacheCounts().token!.hits).toBe(hitsBefore + 1);
 
-      await changeTokenStatus(a, caller, tok.token.id, 'disable');
+      // In one process the message may still be on its way when A returns; between processes the client's next request comes later (the e2e test).
+      const heard = async (write: () => Promise<unknown>) => {
+        const before = await b.changes.marker();
+        await write();
+        await until(async () => (await b.changes.marker()) !== before, 300);
+      };
+      await heard(() => changeTokenStatus(a, caller, tok.token.id, 'disable'));
       expect((await get()).statusCode).toBe(401);
-      await changeTokenStatus(a, caller, tok.token.id, 'enable');
+      await heard(() => changeTokenStatus(a, caller, tok.token.id, 'enable'));
       expect((await get()).statusCode).toBe(200);
+
+      // A license change through A: B's next token grants nothing (the registry then refuses the pull).
+      const granted = async () => decodeJwt((JSON.parse((await get()).body) as { token: string }).token).access;
+      expect(await granted()).toEqual([{ type: 'repository', name: 'acme/app', actions: ['pull'] }]);
+      await heard(() => changeLicenseStatus(a, caller, license.id, 'suspend'));
+      expect(await granted()).toEqual([{ type: 'repository', name: 'acme/app', actions: [] }]);
     });
 
     it('the write-behind batches of one instance (pull records, last-used times) leave every instance\'s caches standing', async () => {
