@@ -36,6 +36,7 @@ import { createLicense } from '../src/service/licenses.js';
 import { createToken } from '../src/service/tokens.js';
 import type { Database as Schema } from '../src/store/schema.js';
 import { BENCH_ENV } from './registry.js';
+import { ownerCaller } from '../src/service/context.js';
 
 const TOKENS = positive('BENCH_LARGE_TOKENS', 1_000_000);
 const CUSTOMERS = positive('BENCH_LARGE_CUSTOMERS', 100_000);
@@ -300,7 +301,7 @@ async function startInstance(backend: Backend): Promise<Instance> {
   };
   try {
     // The same set-up as the auth suite: a customer with a license for the repository, and its token.
-    const caller = { vendorId: runtime.operator.id, actor: { name: 'bench', source: 'bench' } };
+    const caller = ownerCaller(runtime.operator, { name: 'bench', source: 'bench' });
     const customer = await createCustomer(runtime, caller, { name: 'globex' });
     await createLicense(runtime, caller, { customer: customer.id, repositories: REPOSITORY });
     const tok = await createToken(runtime, caller, { type: 'customer', name: 'bench', customer: customer.id });

@@ -28,6 +28,7 @@ import { BENCH_ENV, benchRegistry } from './registry.js';
 import { createCustomer } from '../src/service/customers.js';
 import { createLicense } from '../src/service/licenses.js';
 import { createToken } from '../src/service/tokens.js';
+import { ownerCaller } from '../src/service/context.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 /** BENCH_ONLY=auth,registry,gateway,large-store,scale-out runs some of the suites; unset, all. */
@@ -79,7 +80,7 @@ try {
     report('credential-check', [baseline, authed]);
 
     // /token for a customer with a license, against a bare sign-only endpoint.
-    const caller = { vendorId: runtime.operator.id, actor: { name: 'bench', source: 'bench' } };
+    const caller = ownerCaller(runtime.operator, { name: 'bench', source: 'bench' });
     const customer = await createCustomer(runtime, caller, { name: 'globex' });
     await createLicense(runtime, caller, { customer: customer.id, repositories: 'acme/app' });
     const tok = await createToken(runtime, caller, { type: 'customer', name: 'bench', customer: customer.id });

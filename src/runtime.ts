@@ -5,7 +5,7 @@ import { invalid } from './core/errors.js';
 import type { Vendor } from './core/model.js';
 import { AccessCache } from './auth/access-cache.js';
 import { Authenticator } from './auth/authenticate.js';
-import { certifyKeys, hasCertificateAuthority } from './auth/certificates.js';
+import { certificateSettings, ensureCertificate } from './auth/certificates.js';
 import { ensureDataDir, loadOrCreatePepper, loadPepper, PEPPER_FILE } from './auth/instance-secrets.js';
 import { createSigningKey, KeyRing, listSigningKeys, type SigningKey } from './auth/signing-keys.js';
 import { accessTokenTtlSeconds, TokenServer, ttlSeconds } from './auth/token-server.js';
@@ -246,12 +246,12 @@ function warnOnStderr(message: string): void {
 async function ensureSigningKey(config: Readonly<Config>, now: Date, external: SigningKey | undefined): Promise<void> {
   if (external) {
     // Rotation happens in the backend; a key it hands over is certified at start, like a new key of our own.
-    if (external.certificateChain.length === 0 && hasCertificateAuthority(config.data_dir)) await certifyKeys(config.data_dir, [external], config.auth.issuer, now);
+    if (external.certificateChain.length === 0) await ensureCertificate(certificateSettings(config), external, now);
     return;
   }
   const keys = listSigningKeys(config.data_dir);
   const current = keys[keys.length - 1];
   if (current && current.alg === config.auth.algorithm) return;
   const key = createSigningKey(config.data_dir, config.auth.algorithm, now);
-  if (hasCertificateAuthority(config.data_dir)) await certifyKeys(config.data_dir, [key], config.auth.issuer, now);
+  await ensureCertificate(certificateSettings(config), key, now);
 }

@@ -54,17 +54,43 @@ export function loadOrCreatePepper(dataDir: string, random: (n: number) => Uint8
   return loadPepper(dataDir)!;
 }
 
-/** Group- or world-readable secret files are a finding worth a warning at start. */
-export function looseSecretFiles(dataDir: string): string[] {
+/** A path of the instance that group or others may use: one warning at start each. */
+export interface LoosePath {
+  path: string;
+  /** As ls shows it, e.g. `0644`. */
+  mode: string;
+  message: string;
+}
+
+/**
+ * The data dir, `keys/`, the secret files in them and the SQLite database
+ * (with its -wal and -shm) that group or others can read, write or enter:
+ * each holds what an instance must keep to itself. `databaseFile` is the
+ * SQLite file of store.url, wherever it is; undefined on PostgreSQL.
+ */
+export function loosePermissions(dataDir: string, databaseFile?: string): LoosePath[] {
   // Certificates (.crt) are public by design; private keys are the .pem files.
-  const files = [join(dataDir, PEPPER_FILE), ...listKeyFiles(dataDir).filter((f) => f.endsWith('.pem'))];
-  return files.filter((f) => {
-    try {
-      return (statSync(f).mode & 0o077) !== 0;
-    } catch {
-      return false;
-    }
-  });
+  const secrets = [join(dataDir, PEPPER_FILE), ...listKeyFiles(dataDir).filter((f) => f.endsWith('.pem'))];
+  const checks: [string, string][] = [
+    [dataDir, 'data dir is open to group or others; chmod 700 it'],
+    [join(dataDir, KEYS_DIR), 'keys directory is open to group or others; chmod 700 it'],
+    ...secrets.map((f): [string, string] => [f, 'secret file is readable by group or others; chmod 600 it']),
+    ...(databaseFile === undefined ? [] : ['', '-wal', '-shm'].map((suffix): [string, string] => [`${databaseFile}${suffix}`, 'database file is readable or writable by group or others; chmod 600 it'])),
+  ];
+  const out: LoosePath[] = [];
+  for (const [path, message] of checks) {
+    const mode = modeOf(path);
+    if (mode !== undefined && (mode & 0o077) !== 0) out.push({ path, mode: mode.toString(8).padStart(4, '0'), message });
+  }
+  return out;
+}
+
+function modeOf(path: string): number | undefined {
+  try {
+    return statSync(path).mode & 0o777;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every entry under keys/, including the certificate authority's folder. */

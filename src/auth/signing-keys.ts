@@ -7,8 +7,9 @@ import { KEYS_DIR, writeSecretFile } from './instance-secrets.js';
 /**
  * The keys that sign registry tokens. Each is a file `keys/<alg>-<stamp>.pem`
  * (PKCS#8, mode 0600), with an optional certificate chain `keys/<name>.crt`
- * (leaf first). The newest key signs; an older key stays published until the
- * last token it may have signed has expired.
+ * (a short-lived leaf from the instance CA, then the CA; see certificates.ts).
+ * The newest key signs; an older key stays published until the last token it
+ * may have signed has expired.
  */
 
 export type KeyAlgorithm = 'ES256' | 'RS256';
@@ -190,7 +191,7 @@ export function publishedKeys(keys: readonly SigningKey[], now: Date, accessToke
  * second, notices it without a restart. With an external key (from
  * secrets.signing_key) that key alone signs and is published, whatever the
  * data dir holds; only its certificate is read from there, and `keys cert`
- * may write it at any time too.
+ * or a renewal (in this or another instance) may replace it at any time too.
  */
 export class KeyRing {
   private keys: SigningKey[] = [];

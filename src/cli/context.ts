@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { Actor } from '../core/model.js';
 import { openRuntime, type Runtime } from '../runtime.js';
-import type { Caller } from '../service/context.js';
+import { ownerCaller, type Caller } from '../service/context.js';
 import { resolveVendor } from '../service/vendors.js';
 import { invalid } from '../core/errors.js';
 import { buildApp } from '../http/app.js';
@@ -45,7 +45,7 @@ export async function withLocal<T>(cmd: Command, fn: (rt: Runtime, caller: Calle
   try {
     const vendorRef = cmd.optsWithGlobals<GlobalOptions>().vendor;
     const vendor = vendorRef ? await resolveVendor(runtime, vendorRef) : runtime.operator;
-    return await fn(runtime, { vendorId: vendor.id, actor: localActor() });
+    return await fn(runtime, ownerCaller(vendor, localActor()));
   } finally {
     await runtime.close();
   }

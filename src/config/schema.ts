@@ -3,6 +3,8 @@ import { PortcullisError } from '../core/errors.js';
 import { durationToSeconds, parseDuration } from '../core/duration.js';
 import { validateRepoPattern } from '../core/repo-pattern.js';
 import { parseSecretRef } from '../core/secret-ref.js';
+import { validateTrustedProxy } from '../core/trusted-proxies.js';
+import { parseListenAddress } from '../core/listen-address.js';
 
 function repoPattern(value: string, ctx: z.core.$RefinementCtx<string>): void {
   try {
@@ -11,6 +13,18 @@ function repoPattern(value: string, ctx: z.core.$RefinementCtx<string>): void {
     if (!(err instanceof PortcullisError)) throw err;
     ctx.addIssue({ code: 'custom', message: err.message });
   }
+}
+
+/** A refinement from a core check that throws PortcullisError with the reason. */
+function fromCore(check: (value: string) => unknown) {
+  return (value: string, ctx: z.core.$RefinementCtx<string>): void => {
+    try {
+      check(value);
+    } catch (err) {
+      if (!(err instanceof PortcullisError)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message });
+    }
+  };
 }
 
 /**
@@ -24,8 +38,12 @@ export const serverSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     port: port.default(5000),
-    /** Base URL clients use to reach this instance; default http://host:port. Never taken from request headers. */
+    /** Base URL clients use to reach this instance; default http://host:port (https:// with tls_cert). Never taken from request headers. */
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** PEM certificate chain (leaf first) served on the one port; with a key (tls_key or secrets.tls_key), serve speaks HTTPS. */
+    tls_cert: z.string().trim().min(1).optional(),
+    /** PEM private key file of tls_cert; or leave it out and give secrets.tls_key. */
+    tls_key: z.string().trim().min(1).optional(),
     /** Largest request head (request line and headers) accepted; a bigger one is answered 431. */
     max_header_bytes: z.number().int().min(4096).max(1024 * 1024).default(16 * 1024),
     /** Time a client has to send its whole request head; a slower one is answered 408 and disconnected. */
@@ -40,6 +58,10 @@ export const serverSchema = z
       .max(86_400_000)
       .refine((ms) => ms === 0 || ms >= 1000, 'must be 0 (never) or at least 1000')
       .default(300_000),
+    /** Peers (addresses or CIDR ranges) whose forwarding header names the client; anyone else's is ignored. */
+    trusted_proxies: z.array(z.string().superRefine(fromCore(validateTrustedProxy))).max(1000).default([]),
+    /** The header trusted proxies write the client into: the other one is ignored, as a proxy passes it on unchecked. */
+    forwarded_header: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
   })
   .strict();
 
@@ -83,6 +105,16 @@ export const tokensSchema = z
   })
   .strict();
 
+/** Seconds of a fixed-length duration; undefined when it does not parse (its own check says why) or means never. */
+function fixedSeconds(value: string): number | undefined {
+  try {
+    const d = parseDuration(value);
+    return d === null ? undefined : durationToSeconds(d);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A duration such as 5m or 1h; 0 or empty for "none" only where allowNever. */
 function ttl(allowNever: boolean) {
   return z.string().superRefine((value, ctx) => {
@@ -110,10 +142,19 @@ export const authSchema = z
     services: z.array(z.string().min(1).max(200)).min(1).default(['portcullis']),
     /** Lifetime of a registry JWT; capped by the token's and the license's end. */
     access_token_ttl: ttl(false).default('5m'),
-    /** Lifetime of refresh (identity) tokens; 0: as long as the token they belong to. */
-    refresh_token_ttl: ttl(true).default('0'),
+    /** Lifetime of refresh (identity) tokens, after which `docker login` is needed again; 0: as long as the token they belong to. */
+    refresh_token_ttl: ttl(true).default('30d'),
     /** Algorithm of newly created signing keys. */
     algorithm: z.enum(['ES256', 'RS256']).default('ES256'),
+    /** Lifetime of the signing key's certificate (the JWT's x5c leaf); `serve` renews it when a third is left. A rotated-out key is trusted at most this long. */
+    certificate_ttl: ttl(false)
+      .superRefine((value, ctx) => {
+        const s = fixedSeconds(value);
+        if (s !== undefined && (s < 3600 || s > 366 * 86_400)) ctx.addIssue({ code: 'custom', message: 'must be from 1h to 366d' });
+      })
+      .default('7d'),
+    /** Directory of the instance CA (ca-key.pem, ca.crt) that certifies the signing keys; default keys/ca in the data dir. */
+    ca_dir: z.string().min(1).optional(),
     /** Failed logins from one address within failed_login_window that lock it out; 0: no lockout. */
     max_failed_logins: z.number().int().min(0).max(1_000_000).default(20),
     /** The window failed logins are counted in. */
@@ -121,7 +162,18 @@ export const authSchema = z
     /** How long a locked-out address is refused, whatever it sends. */
     lockout_duration: ttl(false).default('15m'),
   })
-  .strict();
+  .strict()
+  .superRefine((auth, ctx) => {
+    // A JWT is signed while its leaf may have only a third of its life left, and must verify until it expires.
+    const cert = fixedSeconds(auth.certificate_ttl);
+    const access = fixedSeconds(auth.access_token_ttl);
+    if (cert === undefined || access === undefined || cert >= 3 * (access + 60)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['certificate_ttl'],
+      message: `must be at least 3 × (auth.access_token_ttl + 60 s) = ${3 * (access + 60)} s: a token is signed with a certificate that may have a third of its life left, and must stay valid until the token expires`,
+    });
+  });
 
 /** The built-in registry (images stored under data_dir/registry). */
 export const registrySchema = z
@@ -190,6 +242,8 @@ export const secretsSchema = z
     signing_key: secretRef.optional(),
     /** For the mail sender; resolved at start so a bad reference fails early. */
     smtp_password: secretRef.optional(),
+    /** PEM private key of server.tls_cert, when it is not a plain file (server.tls_key); read at start and on every TLS reload. */
+    tls_key: secretRef.optional(),
   })
   .strict();
 
@@ -245,6 +299,27 @@ export const dashboardSchema = z
   })
   .strict();
 
+/**
+ * Who may read /metrics: its series name every vendor's repositories, so by
+ * default only a token of the operator vendor with admin:metrics:read can.
+ */
+export const metricsSchema = z
+  .object({
+    /** On the main port: token (Bearer or Basic, operator vendor, admin:metrics:read) or public (anyone: only where the path is filtered before it reaches Portcullis). */
+    access: z.enum(['token', 'public']).default('token'),
+    /** A second listener that serves only /metrics, HOST:PORT ([::1]:9464 for IPv6); empty: none. */
+    listen: z
+      .string()
+      .trim()
+      .superRefine((value, ctx) => {
+        if (value !== '') fromCore((v) => parseListenAddress(v, 'metrics.listen'))(value, ctx);
+      })
+      .default(''),
+    /** Whether the listen address asks for the token too; by default whoever reaches it may scrape. */
+    require_token: z.boolean().default(false),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     data_dir: z.string().min(1).default('./data'),
@@ -260,6 +335,7 @@ export const configSchema = z
     secrets: secretsSchema.default(secretsSchema.parse({})),
     smtp: smtpSchema.default(smtpSchema.parse({})),
     dashboard: dashboardSchema.default(dashboardSchema.parse({})),
+    metrics: metricsSchema.default(metricsSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -276,5 +352,5 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Section names, for mapping PORTCULLIS_<SECTION>_<KEY> environment variables. */
-export const SECTIONS = ['server', 'store', 'cache', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets', 'smtp', 'dashboard'] as const;
+export const SECTIONS = ['server', 'store', 'cache', 'tokens', 'auth', 'registry', 'log', 'bootstrap', 'notifications', 'secrets', 'smtp', 'dashboard', 'metrics'] as const;
 export const TOP_LEVEL_KEYS = ['data_dir'] as const;

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'unauthenticated' // missing or bad credentials (never says which)
   | 'denied' // authenticated, not allowed
   | 'csrf_failed' // a write authenticated by the session cookie lacks its X-CSRF-Token
+  | 'unsupported_media' // a body of a type the route does not take
   | 'rate_limited' // over the token's request budget, or the address is locked out after failed logins
   | 'unavailable'; // a dependency could not be reached
 

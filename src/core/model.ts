@@ -88,7 +88,7 @@ export type UserStatus = (typeof USER_STATUSES)[number];
 export interface User {
   id: string;
   vendorId: string;
-  /** Normalized (src/core/email-address.ts); unique across the instance. */
+  /** Normalized (src/core/email-address.ts); unique within the vendor (migration 0007), so one address may have a user in several vendors. */
   email: string;
   role: UserRole;
   /** invited: has not set a password yet; disabled: cannot log in until enabled. */

@@ -34,3 +34,23 @@ export const COMMAS = /,/;
 export function quote(s: string): string {
   return JSON.stringify(s.length > 80 ? `${s.slice(0, 80)}…` : s);
 }
+
+const DECIMAL = /^-?[0-9]+$/;
+
+/**
+ * A whole number typed as plain decimal digits, for counts, ports and limits
+ * from flags and the environment. Number() and parseInt() read much more
+ * (`0x3e9c`, `1e3`, ` 12 `, `Infinity`; parseInt `12abc` as 12), and each
+ * would quietly turn a typo into another setting. A leading `-` is accepted
+ * only when `min` is negative. Throws invalid_input naming `name`.
+ */
+export function parseWholeNumber(text: string, name: string, range: { min?: number; max?: number } = {}, field = name): number {
+  const min = range.min ?? 0;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  const n = DECIMAL.test(text) && (min < 0 || !text.startsWith('-')) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const expected = range.max === undefined ? `a whole number of ${min} or more` : `a whole number from ${min} to ${max}`;
+    throw invalid(`${name} must be ${expected} in decimal digits, got ${quote(text)}`, field);
+  }
+  return n === 0 ? 0 : n;
+}

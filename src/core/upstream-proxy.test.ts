@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientLocation, FORWARDED_REQUEST_HEADERS, nextPageUrl, parseResponseHead, pickHeaders, RELAYED_RESPONSE_HEADERS, summarizeNotification } from './upstream-proxy.js';
+import { clientLocation, FORWARDED_REQUEST_HEADERS, nextPageUrl, parseResponseHead, pickHeaders, RELAYED_RESPONSE_HEADERS, responseHeadFault, summarizeNotification } from './upstream-proxy.js';
 import { errorOf } from '../../test/helpers/errors.js';
 
 const UP = 'http://127.0.0.1:5001';
@@ -13,12 +13,46 @@ describe('clientLocation', () => {
     ['https://bucket.s3.amazonaws.com/docker/registry/v2/blobs/x?X-Amz-Signature=s', 'https://bucket.s3.amazonaws.com/docker/registry/v2/blobs/x?X-Amz-Signature=s'],
     ['http://127.0.0.1:5002/v2/other', 'http://127.0.0.1:5002/v2/other'],
     ['https://127.0.0.1:5001/v2/x', 'https://127.0.0.1:5001/v2/x'],
+    ['HTTPS://Bucket.S3.Example/x?sig=a%2Fb', 'https://bucket.s3.example/x?sig=a%2Fb'],
+    // A path on the upstream never becomes a protocol-relative reference to another host.
+    [`${UP}//evil.example/x`, '/evil.example/x'],
+    [`${UP}///evil.example/x?y=1`, '/evil.example/x?y=1'],
+    [`${UP}/\\evil.example/x`, '/evil.example/x'],
+    [`${UP}/.//evil.example/x`, '/evil.example/x'],
+    ['//evil.example/x', '/evil.example/x'],
+    ['///evil.example/x', '/evil.example/x'],
+    ['\\\\evil.example/x', '/evil.example/x'],
+    ['/\\evil.example/x', '/evil.example/x'],
+    ['/./\\evil.example/x', '/evil.example/x'],
+    ['/v2/a/../..//evil.example/x', '/evil.example/x'],
+    ['v2/acme/app/blobs/uploads/u-1', '/v2/acme/app/blobs/uploads/u-1'],
   ])('%s → %s', (location, expected) => {
-    expect(clientLocation(location, UP)).toBe(expected);
+    const relative = clientLocation(location, UP);
+    expect(relative).toBe(expected);
+    // Whatever it is, resolved by a client against the gateway, it stays on the gateway unless it was an absolute URL elsewhere.
+    if (!/^https?:\/\//i.test(location) || new URL(location).origin === UP) expect(new URL(relative!, 'https://gateway.example').host).toBe('gateway.example');
   });
 
-  it('keeps what is not a URL at all', () => {
-    expect(clientLocation('http://[bad', UP)).toBe('http://[bad');
+  it.each(['http://[bad', 'javascript:alert(1)', 'http:evil.example/x', 'https:/evil.example', 'file:///etc/passwd', 'data:text/plain,x'])('refuses %j: no http(s) URL', (location) => {
+    expect(clientLocation(location, UP)).toBeUndefined();
+  });
+});
+
+describe('responseHeadFault', () => {
+  it.each([
+    ['HTTP/1.1 200 OK\r\nContent-Length: 1', undefined],
+    ['HTTP/1.1 200 OK\r\nX-Tab: a\tb\r\nX-Latin: caf\u00e9', undefined],
+    // The start of a head: a CR at the very end may still get its LF.
+    ['HTTP/1.1 200 OK\r\nContent-Length: 1\r', undefined],
+    ['HTTP/1.1 200 OK\r\nContent-Type: a\nX-Injected: 1', 'a bare LF'],
+    ['HTTP/1.1 200 OK\nContent-Length: 1', 'a bare LF'],
+    ['HTTP/1.1 200 OK\r\nLocation: /x\rSet-Cookie: a=b', 'a bare CR'],
+    ['HTTP/1.1 200 OK\r\r\nContent-Length: 1', 'a bare CR'],
+    ['HTTP/1.1 200 OK\r\nX: a\u0000b', 'the control character U+0000'],
+    ['HTTP/1.1 200 OK\r\nX: a\u001bb', 'the control character U+001B'],
+    ['HTTP/1.1 200 OK\r\nX: a\u007fb', 'the control character U+007F'],
+  ])('%j → %s', (text, fault) => {
+    expect(responseHeadFault(text)).toBe(fault);
   });
 });
 

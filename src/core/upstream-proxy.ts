@@ -45,21 +45,36 @@ export function pickHeaders(headers: Record<string, HeaderValue>, names: readonl
   return out;
 }
 
+/** Written as an absolute http(s) URL with a host: the only kind of Location that may leave the site. */
+const ABSOLUTE_HTTP_URL = /^https?:\/\/[^/\\]/i;
+const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+
 /**
  * The upstream builds absolute URLs from the Host it was sent (its own), so a
  * Location on the upstream's origin becomes a relative one the client resolves
- * against Portcullis. Any other absolute URL is a redirect to storage (S3, a
- * CDN) and passes unchanged: the client fetches the bytes from there.
+ * against Portcullis. Any other absolute http(s) URL is a redirect to storage
+ * (S3, a CDN) and passes, normalised, as an absolute URL: the client fetches
+ * the bytes from there. Whatever else the upstream writes is a path on the
+ * upstream, and the path given to the client always starts with exactly one
+ * slash: `http://up//evil.example/x` or `//evil.example/x` must not become a
+ * protocol-relative reference to another host. Undefined: no usable URL (not
+ * parseable, or another scheme), which the caller reports as the upstream's failure.
  */
-export function clientLocation(location: string, upstreamOrigin: string): string {
+export function clientLocation(location: string, upstreamOrigin: string): string | undefined {
   let url: URL;
   try {
-    url = new URL(location, upstreamOrigin);
+    if (ABSOLUTE_HTTP_URL.test(location)) {
+      url = new URL(location);
+      if (url.origin !== new URL(upstreamOrigin).origin) return url.href;
+    } else {
+      if (HAS_SCHEME.test(location)) return undefined;
+      url = new URL(location.replace(/^[/\\]+/, '/'), upstreamOrigin);
+    }
   } catch {
-    return location;
+    return undefined;
   }
-  if (url.origin !== new URL(upstreamOrigin).origin) return location;
-  return `${url.pathname}${url.search}`;
+  // Dot segments can bring back a leading `//` (`/.//evil.example`): collapse what the parser left.
+  return `/${url.pathname.replace(/^\/+/, '')}${url.search}`;
 }
 
 /** `</v2/…?last=x&n=100>; rel="next"` → the URL of the next page, if any. */
@@ -115,6 +130,24 @@ export interface ResponseHead {
 }
 
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/;
+// A CR not followed by LF (a CR at the very end may still get its LF), an LF without its CR, or a control character other than HTAB.
+// eslint-disable-next-line no-control-regex
+const HEAD_FAULT = /\r(?=[^\n])|(?<!\r)\n|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * What makes an HTTP/1.1 response head unreadable, or undefined: a bare CR or
+ * LF, or another control character. Node's client refuses such an answer; a
+ * reader that split lines on CRLF alone would let one through into a header
+ * value (or wait forever for a CRLF CRLF that never comes). `text` may be the
+ * start of a head still arriving.
+ */
+export function responseHeadFault(text: string): string | undefined {
+  const m = HEAD_FAULT.exec(text);
+  if (!m) return undefined;
+  if (m[0] === '\r') return 'a bare CR';
+  if (m[0] === '\n') return 'a bare LF';
+  return `the control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**

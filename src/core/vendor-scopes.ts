@@ -17,6 +17,7 @@ export const ADMIN_AREAS = [
   'usage',
   'config',
   'status',
+  'metrics',
 ] as const;
 
 export type AdminArea = (typeof ADMIN_AREAS)[number];

@@ -1,8 +1,10 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { publicUrl } from '../config/load.js';
 import { parseBasicAuthorization } from '../core/basic-auth.js';
+import { sessionAuthority, tokenAuthority } from '../core/authority.js';
+import { crossSiteRefusal, isJsonOrNoBody } from '../core/cross-site.js';
 import { PortcullisError } from '../core/errors.js';
-import { roleScopes } from '../core/roles.js';
-import { hasScope, type Scope } from '../core/vendor-scopes.js';
+import { check, type Operation } from '../core/operations.js';
 import type { Runtime } from '../runtime.js';
 import type { Caller } from '../service/context.js';
 import { csrfTokenMatches, sessionFromSecret, type SignedIn } from '../service/sessions.js';
@@ -31,19 +33,55 @@ function credentials(request: FastifyRequest): { user: string; password: string 
   return parseBasicAuthorization(header);
 }
 
+const REALMS = { api: 'Portcullis admin API', metrics: 'Portcullis metrics' } as const;
+
 function unauthenticated(reply: FastifyReply): PortcullisError {
-  reply.header('www-authenticate', 'Bearer realm="Portcullis admin API"');
+  reply.header('www-authenticate', `Bearer realm="${REALMS.api}"`);
   return new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
+}
+
+/** The origin the dashboard is served from: server.public_url, or this server's own address. */
+function publicOrigin(request: FastifyRequest, runtime: Runtime): string {
+  const { config } = runtime;
+  if (config.server.public_url) return new URL(config.server.public_url).origin;
+  const address = request.server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
+  return new URL(publicUrl({ ...config, server: { ...config.server, port } })).origin;
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * What a browser can be made to send across sites is refused before the
+ * cookie is even looked at: a write must come from the dashboard's own
+ * origin (Origin, Sec-Fetch-Site), and its body must be JSON, which no HTML
+ * form can send. Applies to the login and to every cookie-authenticated write.
+ */
+export function refuseCrossSite(runtime: Runtime, request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const origin = request.headers.origin;
+  const site = request.headers['sec-fetch-site'];
+  const why = crossSiteRefusal({ origin: typeof origin === 'string' ? origin : undefined, secFetchSite: typeof site === 'string' ? site : undefined }, publicOrigin(request, runtime));
+  if (why) throw new PortcullisError('csrf_failed', why);
+  const type = request.headers['content-type'];
+  if (!isJsonOrNoBody(type, hasBody(request))) {
+    throw new PortcullisError('unsupported_media', `expected an application/json body, got ${type === undefined || type === '' ? 'no content type' : JSON.stringify(type.slice(0, 100))}`, 'content-type');
+  }
 }
 
 /**
  * The session of the request's cookie, or 401 (and the cookie cleared) when
  * it has none that lives. A request that may change something must also
- * carry the session's CSRF token in X-CSRF-Token, or it is refused (403
- * csrf_failed): a browser attaches the cookie to a cross-site request, but
- * only this origin's script can have read the token.
+ * come from the dashboard's origin and carry the session's CSRF token in
+ * X-CSRF-Token, or it is refused (403 csrf_failed): a browser attaches the
+ * cookie to a cross-site request, but only this origin's script can have
+ * read the token.
  */
 async function sessionOf(runtime: Runtime, request: FastifyRequest, reply: FastifyReply): Promise<SignedIn & { secret: string }> {
+  refuseCrossSite(runtime, request);
   const secret = readSessionCookie(request);
   const signedIn = secret === undefined ? undefined : await sessionFromSecret(runtime, secret);
   if (!signedIn || secret === undefined) {
@@ -60,57 +98,82 @@ async function sessionOf(runtime: Runtime, request: FastifyRequest, reply: Fasti
   return { ...signedIn, secret };
 }
 
-function sessionCaller(request: FastifyRequest, signedIn: SignedIn): Caller {
+async function sessionCaller(runtime: Runtime, request: FastifyRequest, signedIn: SignedIn): Promise<Caller> {
   const { user } = signedIn;
-  return { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: request.ip }, user: { id: user.id, role: user.role } };
+  const vendor = await runtime.store.getVendor(user.vendorId);
+  if (!vendor) throw new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
+  return { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: request.ip }, authority: sessionAuthority(user, vendor) };
 }
 
 /**
  * The dashboard's own routes (who am I, log out, change password): any
  * signed-in user, by its session cookie only; a token has no session.
  */
-export function requireSession(runtime: Runtime): preHandlerAsyncHookHandler {
+export function requireSession(runtime: Runtime): onRequestAsyncHookHandler {
   return async (request, reply) => {
     await refuseLockedOut(runtime, request, reply, 'api');
     const signedIn = await sessionOf(runtime, request, reply);
     request.signedIn = signedIn;
-    request.caller = sessionCaller(request, signedIn);
+    request.caller = await sessionCaller(runtime, request, signedIn);
   };
 }
 
+/** The caller a request's credentials make: a vendor token's, or a signed-in user's; 401 for anything else. */
+async function authenticate(runtime: Runtime, request: FastifyRequest, reply: FastifyReply): Promise<Caller> {
+  if (request.headers.authorization === undefined && readSessionCookie(request) !== undefined) {
+    const signedIn = await sessionOf(runtime, request, reply);
+    if (signedIn.user.mustChangePassword) throw new PortcullisError('denied', 'change the temporary password first (POST /api/v1/session/password)');
+    request.signedIn = signedIn;
+    return sessionCaller(runtime, request, signedIn);
+  }
+  return tokenCaller(runtime, request, reply, 'api');
+}
+
 /**
- * Admin API routes need `scope` (admin:<area>:<read|write>), held by a vendor
- * token or by the role of the user whose session cookie came with the
- * request. The caller acts for the token's or user's own vendor: tenancy
- * follows from the credential. A request with an Authorization header is
- * judged by it alone; any cookie is then ignored.
+ * The caller of a vendor token in `Authorization` (Bearer `<username>.<secret>`
+ * or Basic), for the admin API and /metrics alike: 401 with a challenge for
+ * a missing or bad one (counted towards the address's lockout), 403 for a
+ * customer token. The request counts against the token's budget.
  */
-export function requireAdminScope(runtime: Runtime, scope: Scope): preHandlerAsyncHookHandler {
+export async function tokenCaller(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, surface: 'api' | 'metrics'): Promise<Caller> {
+  const refuse = () => {
+    reply.header('www-authenticate', `Bearer realm="${REALMS[surface]}"`);
+    return new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
+  };
+  const creds = credentials(request);
+  if (!creds) throw refuse();
+  const result = await runtime.authenticator.check(creds.user, creds.password, request.ip, runtime.now());
+  if (!result.ok) {
+    request.log.info({ reason: result.reason }, 'credentials refused');
+    await noteFailedLogin(runtime, request);
+    throw refuse();
+  }
+  const token = result.token;
+  await countTokenRequest(runtime, request, reply, surface, token);
+  if (token.type !== 'vendor') throw new PortcullisError('denied', `the ${surface === 'api' ? 'admin API' : 'metrics endpoint'} takes vendor tokens only`);
+  const vendor = await runtime.store.getVendor(token.vendorId);
+  if (!vendor) throw refuse();
+  return { vendorId: token.vendorId, actor: { name: token.id, source: request.ip }, authority: tokenAuthority(token, vendor) };
+}
+
+/**
+ * Admin API routes: the caller's authority (a vendor token's scopes, or the
+ * role of the user whose session cookie came with the request) must allow
+ * the route's operation (src/core/operations.ts). It runs on the request's
+ * arrival, before any body is read, so a stranger learns nothing from how a
+ * body would have been judged and costs nothing by sending a large one.
+ * The caller acts for its own vendor: tenancy follows from the credential.
+ * A request with an Authorization header is judged by it alone; any cookie
+ * is then ignored.
+ */
+export function requireOperation(runtime: Runtime, operation: Operation): onRequestAsyncHookHandler {
   return async (request, reply) => {
     // Already set only in-process, for the CLI's own calls (AppOptions.localCaller); never from a request.
-    if (request.caller) return;
-    await refuseLockedOut(runtime, request, reply, 'api');
-    if (request.headers.authorization === undefined && readSessionCookie(request) !== undefined) {
-      const signedIn = await sessionOf(runtime, request, reply);
-      const { user } = signedIn;
-      if (user.mustChangePassword) throw new PortcullisError('denied', 'change the temporary password first (POST /api/v1/session/password)');
-      if (!hasScope(roleScopes(user.role), scope)) throw new PortcullisError('denied', `the ${user.role} role lacks the ${scope} scope`);
-      request.signedIn = signedIn;
-      request.caller = sessionCaller(request, signedIn);
-      return;
+    if (!request.caller) {
+      await refuseLockedOut(runtime, request, reply, 'api');
+      request.caller = await authenticate(runtime, request, reply);
     }
-    const creds = credentials(request);
-    if (!creds) throw unauthenticated(reply);
-    const result = await runtime.authenticator.check(creds.user, creds.password, request.ip, runtime.now());
-    if (!result.ok) {
-      request.log.info({ reason: result.reason }, 'credentials refused');
-      await noteFailedLogin(runtime, request);
-      throw unauthenticated(reply);
-    }
-    const token = result.token;
-    await countTokenRequest(runtime, request, reply, 'api', token);
-    if (token.type !== 'vendor') throw new PortcullisError('denied', 'the admin API takes vendor tokens only');
-    if (!hasScope(token.scopes, scope)) throw new PortcullisError('denied', `token ${token.id} lacks the ${scope} scope`);
-    request.caller = { vendorId: token.vendorId, actor: { name: token.id, source: request.ip } };
+    const verdict = check(request.caller.authority, operation);
+    if (!verdict.ok) throw new PortcullisError('denied', verdict.why);
   };
 }

@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import { registerLocalOnlyTokenRoute } from './routes/local-only.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+import { registerClientAddress } from './client-address.js';
 import { registerTokenRoutes } from './routes/token.js';
 import { registerRegistryRoutes, type ManifestEvent } from './routes/registry.js';
 import { builtinBackend } from './routes/registry-builtin.js';
@@ -21,7 +22,9 @@ import { gatewayBackend } from './routes/registry-gateway.js';
 import { registerUpstreamEventRoutes } from './routes/upstream-events.js';
 import { registerWebRoutes } from './routes/web.js';
 import { publicBase, registerV2Auth } from './routes/v2.js';
+import { declareRouteAccess, type DeclaredRoute } from './route-access.js';
 import { serverLimits } from './server-limits.js';
+import { httpsServerOptions, registerTransportSecurity, type TlsPair } from './tls.js';
 import { answerFrameworkError } from './framework-errors.js';
 
 export interface AppOptions {
@@ -34,24 +37,37 @@ export interface AppOptions {
   localCaller?: Caller;
   /** The built dashboard to serve at `/`; dist/web unless a test points elsewhere. */
   webDir?: string;
+  /** serve's certificate and key (src/http/tls.ts): the one port then speaks HTTPS. */
+  tls?: TlsPair;
 }
 
 export { REDACTED_PATHS } from './logger.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with how it is guarded, complete once the app is ready (test/http/authority.test.ts walks it). */
+    declaredRoutes: DeclaredRoute[];
+  }
+}
+
 /** The one Fastify app: every HTTP surface of an instance hangs off it. */
 export async function buildApp(runtime: Runtime, options: AppOptions = {}): Promise<FastifyInstance> {
+  const limits = serverLimits(runtime.config.server);
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     // Body, header and timeout limits (docs/deployment.md), from [server].
-    ...serverLimits(runtime.config.server),
+    ...limits,
+    ...(options.tls ? { https: httpsServerOptions(limits.http, options.tls) } : {}),
     frameworkErrors: answerFrameworkError,
     routerOptions: { maxParamLength: 512 },
-    // The public URL comes from config; client addresses are the socket's unless a proxy is configured later.
+    // The public URL comes from config; client addresses are the socket's, or from [server] trusted_proxies (client-address.ts).
     trustProxy: false,
     // requestIdOf reads X-Request-Id itself, keeping it only when it is a plain id.
     requestIdHeader: false,
     genReqId: requestIdOf,
   });
+  // First: every later hook and the request logs read the client address it sets.
+  registerClientAddress(app, runtime.config.server);
   // JSON bodies are typed strictly (a number is not a name); query strings are text, so their numbers are coerced.
   // Neither drops unknown fields silently: they are refused by name.
   const bodyAjv = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false, strict: false });
@@ -88,13 +104,18 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${path}${why}`));
   });
 
+  const routes = declareRouteAccess(app);
+  app.decorate('declaredRoutes', routes);
   const caches: CacheCountsSource[] = [() => runtime.access.cacheCounts()];
   if (runtime.graphs.cacheCounts) caches.push(() => runtime.graphs.cacheCounts!());
   const metrics = createMetrics(caches);
   registerRequestIdHeader(app);
+  registerTransportSecurity(app, runtime.config);
   registerRequestMetrics(app, metrics);
   registerHealthRoutes(app, runtime);
-  registerMetricsRoute(app, metrics);
+  registerMetricsRoute(app, runtime, metrics, runtime.config.metrics.access === 'token');
+  // serve's separate metrics listener (metrics.listen) reads the same registry.
+  app.decorate('portcullisMetrics', metrics);
   if (runtime.config.auth.enabled) registerTokenRoutes(app, runtime, metrics);
   else registerLocalOnlyTokenRoute(app);
   registerKeyRoutes(app, runtime);
@@ -140,7 +161,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     access: runtime.registryAccess,
     backend,
   });
-  registerUpstreamEventRoutes(app, { secret: upstream ? runtime.config.registry.notification_secret : undefined, graphs });
+  // Only a gateway hears from an upstream; elsewhere the path is no route at all (404 route_not_found).
+  if (upstream) registerUpstreamEventRoutes(app, runtime);
   // The dashboard talks only to the admin API: none in local-only mode, nor in the CLI's in-process app.
   if (runtime.config.auth.enabled && !options.localCaller) await registerWebRoutes(app, { dir: options.webDir });
   return app;

@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE: Record<ErrorCode, { status: number; title: string;
   unauthenticated: { status: 401, title: 'Authentication required', oci: 'UNAUTHORIZED' },
   denied: { status: 403, title: 'Forbidden', oci: 'DENIED' },
   csrf_failed: { status: 403, title: 'CSRF token missing or wrong', oci: 'DENIED' },
+  unsupported_media: { status: 415, title: 'Unsupported media type', oci: 'UNSUPPORTED' },
   rate_limited: { status: 429, title: 'Too many requests', oci: 'TOOMANYREQUESTS' },
   unavailable: { status: 503, title: 'Service unavailable', oci: 'UNAVAILABLE' },
 };

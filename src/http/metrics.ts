@@ -15,6 +15,13 @@ export interface Metrics {
   rateLimited: Counter<'surface' | 'kind'>;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The app's metrics, for serve's separate metrics listener (metrics.listen). */
+    portcullisMetrics: Metrics;
+  }
+}
+
 /** A cache's lookups so far, by cache name; read at each scrape, so the caches stay free of metrics code. */
 export type CacheCountsSource = () => Readonly<Record<string, CacheCounts>>;
 
@@ -73,7 +80,7 @@ export function createMetrics(caches: readonly CacheCountsSource[] = []): Metric
     }),
     rateLimited: new Counter({
       name: 'portcullis_rate_limited_total',
-      help: 'Requests answered 429, by surface (v2, token, api) and kind (token: over its budget; lockout: address locked after failed logins; account: a dashboard login refused after failed logins for its e-mail address).',
+      help: 'Requests answered 429, by surface (v2, token, api, metrics) and kind (token: over its budget; lockout: address locked after failed logins; account: a dashboard login refused after failed logins for its e-mail address).',
       labelNames: ['surface', 'kind'],
       registers: [registry],
     }),

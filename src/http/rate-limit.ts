@@ -4,7 +4,7 @@ import type { Token } from '../core/model.js';
 import type { Runtime } from '../runtime.js';
 
 /** The authenticating surfaces, as the portcullis_rate_limited_total label names them. */
-export type LimitedSurface = 'v2' | 'token' | 'api';
+export type LimitedSurface = 'v2' | 'token' | 'api' | 'metrics';
 type LimitKind = 'token' | 'lockout' | 'account';
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { parseResponseHead, type ResponseHead } from '../core/upstream-proxy.js';
+import { parseResponseHead, responseHeadFault, type ResponseHead } from '../core/upstream-proxy.js';
 
 /**
  * The one hot path of gateway mode: a blob GET, from a plain-HTTP upstream to
@@ -14,8 +14,13 @@ import { parseResponseHead, type ResponseHead } from '../core/upstream-proxy.js'
  *
  * Only what it can stream exactly is handled: a head with Content-Length. For
  * anything else `open` answers undefined before a byte reached the client, and
- * the caller asks again through Node's client.
+ * the caller asks again through Node's client. A head that is not valid HTTP
+ * at all (a bare CR or LF, a control character) rejects with the code
+ * MALFORMED_ANSWER, and the upstream's connection is closed.
  */
+
+/** The error code of an upstream answer whose head breaks HTTP/1.1. */
+export const MALFORMED_ANSWER = 'ERR_UPSTREAM_MALFORMED_ANSWER';
 
 const BUFFER_BYTES = 1024 * 1024;
 const POOL_BUFFERS = 8;
@@ -115,6 +120,13 @@ export function openRelay(req: RelayRequest): Promise<OpenRelay | undefined> {
           headBytes = Buffer.concat([headBytes, chunk]);
           release(pooled);
           const end = headBytes.indexOf('\r\n\r\n');
+          // Checked as the head arrives: a head with bare LFs may never hold the CRLF CRLF that ends it.
+          const fault = responseHeadFault(headBytes.subarray(0, end < 0 ? headBytes.length : end).toString('latin1'));
+          if (fault !== undefined) {
+            socket.destroy();
+            failHead(Object.assign(new Error(`the upstream's answer has ${fault} in its head`), { code: MALFORMED_ANSWER }));
+            return true;
+          }
           if (end < 0) {
             if (headBytes.length > MAX_HEAD_BYTES) {
               socket.destroy();

@@ -374,6 +374,28 @@ describe('upload sessions', () => {
   });
 });
 
+describe('removeCrashLeftovers', () => {
+  it('removes every temp file and upload session, whatever its age, and counts files and bytes', async () => {
+    const { root, store } = newStore();
+    const kept = await store.putVerified(digestOf('kept'), body('kept'));
+    const session = await store.startUpload('acme/app');
+    await store.appendUpload(session.id, body('0123456789'));
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    writeFileSync(join(root, 'tmp', 'half-written'), Buffer.alloc(1000));
+    expect(leftovers(root)).toHaveLength(2);
+
+    expect(await store.removeCrashLeftovers()).toEqual({ files: 2, bytes: 1010 });
+    expect(leftovers(root)).toEqual([]);
+    expect(await store.uploadStatus(session.id)).toBeUndefined();
+    expect(await store.stat(kept.digest)).toMatchObject({ size: 4 });
+    expect(await store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0 });
+  });
+
+  it('finds nothing in a store that has never been written', async () => {
+    expect(await newStore().store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0 });
+  });
+});
+
 describe('garbage collection support', () => {
   it('lists every stored digest and deletes one at a time', async () => {
     const { root, store } = newStore();

@@ -8,12 +8,14 @@
  * A blob only ever appears under its digest by rename(2) of a temp file on the
  * same filesystem, after its hash was checked and its data fsynced, so a crash
  * leaves either no blob or the whole verified blob; leftovers in tmp/ and
- * uploads/ go with pruneUploads. Everything streams with backpressure: blobs
- * can be larger than the memory we have.
+ * uploads/ go at the next start (removeCrashLeftovers) or with pruneUploads.
+ * Everything streams with backpressure: blobs can be larger than the memory
+ * we have.
  *
- * One process per root is assumed for upload sessions: appends, finish and
- * cancel of a session are serialized by an in-process lock (that is what keeps
- * a PATCH racing the final PUT from changing bytes after they were hashed).
+ * One process per root serves uploads (`serve` holds the data dir's lock):
+ * appends, finish and cancel of a session are serialized by an in-process lock
+ * (that is what keeps a PATCH racing the final PUT from changing bytes after
+ * they were hashed).
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
@@ -284,6 +286,33 @@ export class BlobStore {
       removed++;
     }
     return removed;
+  }
+
+  /**
+   * Everything under tmp/ and uploads/: what a killed process was writing.
+   * Only for the holder of the data dir's lock at start (lockDataDir), before
+   * it serves: then no upload can be in flight, whatever the files' age. A
+   * client whose session is gone gets BLOB_UPLOAD_UNKNOWN and starts again,
+   * as clients do after any failed upload.
+   */
+  async removeCrashLeftovers(): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    const take = async (path: string, sizeOf: string) => {
+      const st = await statOrUndefined(sizeOf);
+      await rm(path, { recursive: true, force: true });
+      files++;
+      bytes += st?.isFile() ? st.size : 0;
+    };
+    for (const name of await readdirOrEmpty(this.tmpDir)) {
+      const file = join(this.tmpDir, name);
+      if (!activeTemps.has(file)) await take(file, file);
+    }
+    for (const name of await readdirOrEmpty(this.uploadsDir)) {
+      const dir = join(this.uploadsDir, name);
+      if (!sessionLocks.busy(dir)) await take(dir, join(dir, 'data'));
+    }
+    return { files, bytes };
   }
 
   /** For garbage collection only: a manifest may still point here. */

@@ -51,7 +51,7 @@ describe('collectGarbage', () => {
     expect(await blobs.stat(orphan)).toBeDefined();
 
     const run = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: false });
-    expect(run).toMatchObject({ removed: [{ digest: orphan, size: 6 }], spared: 1, kept: 3 });
+    expect(run).toMatchObject({ removed: [{ digest: orphan, size: 6 }], unlinked: [], spared: 1, kept: 3 });
     expect(await blobs.stat(orphan)).toBeUndefined();
     for (const d of [manifest, layer, linked, young]) expect(await blobs.stat(d)).toBeDefined();
 
@@ -59,5 +59,46 @@ describe('collectGarbage', () => {
     await store.deleteManifest('acme/app', manifest);
     const after = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: false });
     expect(after.removed.map((r) => r.digest).sort()).toEqual([layer, manifest].sort());
+  });
+
+  it('after the last manifest of a repository goes, drops its stale links and frees their blobs, but not a layer another repository uses', async () => {
+    const manifest = await put('app manifest', 3 * HOUR);
+    const config = await put('app config', 3 * HOUR);
+    const layer = await put('app layer', 3 * HOUR);
+    const shared = await put('shared base layer', 3 * HOUR);
+    const otherManifest = await put('other manifest', 3 * HOUR);
+    const linkedAt = new Date(NOW.getTime() - 3 * HOUR);
+    for (const [d, n] of [[config, 10], [layer, 9], [shared, 17]] as const) await store.linkBlob('acme/app', d, n, linkedAt);
+    await store.linkBlob('acme/other', shared, 17, linkedAt);
+    const image = (repository: string, digest: string, children: string[]) =>
+      store.putManifest({ repository, digest, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 12, subject: null, artifactType: null, annotations: null, children: children.map((c) => ({ digest: c, kind: 'blob' as const })), createdAt: linkedAt });
+    await image('acme/app', manifest, [config, layer, shared]);
+    await image('acme/other', otherManifest, [shared]);
+
+    // While the manifest lives, everything stays.
+    const live = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: false });
+    expect(live).toMatchObject({ removed: [], unlinked: [] });
+
+    await store.deleteManifest('acme/app', manifest);
+    const dry = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: true });
+    expect(dry.removed.map((r) => r.digest).sort()).toEqual([config, layer, manifest].sort());
+    expect(await store.getBlobLink('acme/app', layer)).toBeDefined();
+
+    const run = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: false });
+    expect(run.removed.map((r) => r.digest).sort()).toEqual([config, layer, manifest].sort());
+    expect(run.unlinked.map((u) => `${u.repository} ${u.digest}`).sort()).toEqual([`acme/app ${config}`, `acme/app ${layer}`, `acme/app ${shared}`].sort());
+    for (const d of [config, layer, manifest]) expect(await blobs.stat(d)).toBeUndefined();
+    // acme/other's image still uses the shared layer: its link and its file stay.
+    expect(await blobs.stat(shared)).toBeDefined();
+    expect(await store.getBlobLink('acme/other', shared)).toBeDefined();
+  });
+
+  it('leaves the links of a push in flight (younger than the grace period) and their blobs', async () => {
+    const layer = await put('layer of a push in flight', 3 * HOUR);
+    // The blob file is old (uploaded before), but the link was made again a minute ago by a mount.
+    await store.linkBlob('acme/app', layer, 26, new Date(NOW.getTime() - 60_000));
+    const run = await collectGarbage(store, blobs, { now: NOW, graceMs: HOUR, uploadTimeoutMs: HOUR, dryRun: false });
+    expect(run).toMatchObject({ removed: [], unlinked: [], kept: 1 });
+    expect(await blobs.stat(layer)).toBeDefined();
   });
 });

@@ -6,7 +6,7 @@ import type { Random } from '../core/ids.js';
 import { nextPageUrl } from '../core/upstream-proxy.js';
 import { signRegistryToken } from '../auth/registry-jwt.js';
 import type { KeyRing } from '../auth/signing-keys.js';
-import { openRelay, type OpenRelay } from './blob-relay.js';
+import { MALFORMED_ANSWER, openRelay, type OpenRelay } from './blob-relay.js';
 import { readLimited } from './read-limited.js';
 
 /**
@@ -92,10 +92,18 @@ export function parseJson(body: Buffer, what: string): unknown {
   }
 }
 
-/** A connection failure is the upstream being unavailable (503); anything else stays what it is. */
+/**
+ * A connection failure is the upstream being unavailable (503); an answer that
+ * is not valid HTTP (Node's parser errors are HPE_*) is the upstream failing
+ * (502); anything else stays what it is.
+ */
 function asUpstreamError(err: unknown): unknown {
   const code = errorCode(err);
-  return code !== undefined && UNREACHABLE.has(code) ? new UpstreamError('unavailable', `the upstream registry cannot be reached (${code})`) : err;
+  if (code !== undefined && UNREACHABLE.has(code)) return new UpstreamError('unavailable', `the upstream registry cannot be reached (${code})`);
+  if (code === MALFORMED_ANSWER || code?.startsWith('HPE_')) {
+    return new UpstreamError('failed', `the upstream registry's answer is not valid HTTP (${code === MALFORMED_ANSWER ? (err as Error).message : `${code}: ${(err as Error).message}`})`);
+  }
+  return err;
 }
 
 export class Upstream {

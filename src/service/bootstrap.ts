@@ -1,7 +1,7 @@
 import { newId } from '../core/ids.js';
 import type { Vendor } from '../core/model.js';
 import { validateRepoPattern } from '../core/repo-pattern.js';
-import { audit, type ServiceDeps } from './context.js';
+import { ownerCaller, audit, type ServiceDeps } from './context.js';
 import { createToken, type CreatedToken } from './tokens.js';
 import { SYSTEM_ACTOR } from './vendors.js';
 
@@ -31,7 +31,7 @@ export async function ensureOperator(deps: ServiceDeps): Promise<Bootstrap> {
       createdAt: now,
     };
     await tx.insertVendor(vendor);
-    const caller = { vendorId: vendor.id, actor: SYSTEM_ACTOR };
+    const caller = ownerCaller(vendor, SYSTEM_ACTOR);
     await audit(tx, deps, caller, now, { action: 'vendor.create', objectType: 'vendor', objectId: vendor.id, detail: { name: vendor.name, operator: true } });
     const created = await createToken({ ...deps, store: tx }, caller, { type: 'vendor', name: 'bootstrap', scopes: BOOTSTRAP_SCOPES });
     return { vendor, created };

@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import type { Random } from '../core/ids.js';
 import { newEventId } from '../core/ids.js';
-import type { Actor, AuditEvent } from '../core/model.js';
-import type { UserRole } from '../core/roles.js';
+import type { Actor, AuditEvent, Vendor } from '../core/model.js';
+import { localAuthority, type Authority } from '../core/authority.js';
 import type { Store } from '../store/store.js';
 
 export interface ServiceDeps {
@@ -15,20 +15,25 @@ export interface ServiceDeps {
 
 /** Who is acting, for which vendor: every service call is made on behalf of one. */
 export interface Caller {
+  /** The vendor acted for: the authority's own, or another one the operator acts in. */
   vendorId: string;
   actor: Actor;
-  /**
-   * Set when a signed-in dashboard user acts. Its role's scopes already
-   * passed the route's check; services use the role for what a scope cannot
-   * say (an admin grants no owner role and touches no owner).
-   */
-  user?: { id: string; role: UserRole };
+  /** What the caller may do, judged by src/core/operations.ts whoever it is. */
+  authority: Authority;
 }
+
+/** Acting with an owner's authority over `vendor`: the CLI on the instance's own data dir, start-up, scripts. */
+export function ownerCaller(vendor: Vendor, actor: Actor): Caller {
+  return { vendorId: vendor.id, actor, authority: localAuthority(vendor) };
+}
+
+/** Who an audit event names: an actor, for a vendor. Logging in and accepting an invitation act with no authority yet. */
+export type Acting = Pick<Caller, 'vendorId' | 'actor'>;
 
 export async function audit(
   store: Store,
   deps: ServiceDeps,
-  caller: Caller,
+  caller: Acting,
   at: Date,
   event: Pick<AuditEvent, 'action' | 'objectType' | 'objectId'> & { detail?: Record<string, unknown> },
 ): Promise<void> {

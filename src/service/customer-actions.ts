@@ -2,6 +2,7 @@ import type { Customer, LicenseStatus, TokenStatus } from '../core/model.js';
 import type { Store } from '../store/store.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
 import { resolveCustomer } from './customers.js';
+import { authorize } from '../core/operations.js';
 
 export type CustomerAction = 'suspend' | 'resume' | 'revoke';
 export const CUSTOMER_ACTIONS: readonly CustomerAction[] = ['suspend', 'resume', 'revoke'];
@@ -98,21 +99,25 @@ async function apply(deps: ServiceDeps, caller: Caller, ref: string, action: Cus
 
 /** Disables every active token and suspends every active license of the customer; resume undoes exactly that. */
 export function suspendCustomer(deps: ServiceDeps, caller: Caller, customerRef: string): Promise<CustomerActionSummary> {
+  authorize(caller.authority, 'customers.write');
   return apply(deps, caller, customerRef, 'suspend');
 }
 
 /** Re-enables the tokens and reactivates the licenses that customer suspends disabled, and nothing else. */
 export function resumeCustomer(deps: ServiceDeps, caller: Caller, customerRef: string): Promise<CustomerActionSummary> {
+  authorize(caller.authority, 'customers.write');
   return apply(deps, caller, customerRef, 'resume');
 }
 
 /** Revokes every token and license of the customer, for good. The customer itself stays. */
 export function revokeCustomer(deps: ServiceDeps, caller: Caller, customerRef: string): Promise<CustomerActionSummary> {
+  authorize(caller.authority, 'customers.write');
   return apply(deps, caller, customerRef, 'revoke');
 }
 
 /** What the action would change now, without changing anything (the CLI's answer to a revoke without --yes). */
 export async function previewCustomerAction(deps: ServiceDeps, caller: Caller, customerRef: string, action: CustomerAction): Promise<CustomerActionSummary> {
+  authorize(caller.authority, 'customers.write');
   const customer = await resolveCustomer(deps.store, caller.vendorId, customerRef);
   const changes = await plan(deps.store, caller.vendorId, customer.id, action);
   return { action, customer, tokens: changes.tokens.map((c) => c.id), licenses: changes.licenses.map((c) => c.id) };

@@ -4,6 +4,7 @@ import type { Customer } from '../core/model.js';
 import { optionalName, validateName } from '../core/text.js';
 import type { Store } from '../store/store.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
+import { authorize } from '../core/operations.js';
 
 export interface CustomerInput {
   name: string;
@@ -22,6 +23,7 @@ export async function resolveCustomer(store: Store, vendorId: string, ref: strin
 }
 
 export async function createCustomer(deps: ServiceDeps, caller: Caller, input: CustomerInput): Promise<Customer> {
+  authorize(caller.authority, 'customers.write');
   const name = validateName(input.name, 'name');
   if (name.startsWith('cus_')) throw invalid('customer names must not start with cus_ (that prefix marks ids)', 'name');
   const contact = optionalName(input.contact, 'contact');
@@ -36,6 +38,7 @@ export async function createCustomer(deps: ServiceDeps, caller: Caller, input: C
 }
 
 export async function updateCustomer(deps: ServiceDeps, caller: Caller, ref: string, input: Partial<CustomerInput>): Promise<Customer> {
+  authorize(caller.authority, 'customers.write');
   const now = deps.now();
   return deps.store.transaction(async (tx) => {
     const current = await resolveCustomer(tx, caller.vendorId, ref);
@@ -70,6 +73,7 @@ export interface CustomerDeletion {
  * (marked deleted) so revoked tokens stay listed with their owner.
  */
 export async function deleteCustomer(deps: ServiceDeps, caller: Caller, ref: string, force: boolean): Promise<CustomerDeletion> {
+  authorize(caller.authority, 'customers.write');
   const now = deps.now();
   return deps.store.transaction(async (tx) => {
     const customer = await resolveCustomer(tx, caller.vendorId, ref);

@@ -7,6 +7,7 @@ import { isValidTag } from '../core/tag-pattern.js';
 import { quote } from '../core/text.js';
 import type { Caller, ServiceDeps } from './context.js';
 import { loadPrincipal } from './principal.js';
+import { authorize } from '../core/operations.js';
 
 export interface ExplainInput {
   /** A token username of the caller's vendor. */
@@ -31,6 +32,7 @@ export interface Explanation {
  * with the check of every license of the token's customer.
  */
 export async function explainAccess(deps: ServiceDeps, caller: Caller, input: ExplainInput): Promise<Explanation> {
+  authorize(caller.authority, 'licenses.read');
   const scope = parseScope(input.scope);
   if (scope.type !== 'repository') throw invalid(`explain takes a repository scope such as repository:acme/app:pull, not ${quote(input.scope)}`, 'scope');
   const unknown = scope.actions.find((a) => a !== '*' && !(REGISTRY_ACTIONS as readonly string[]).includes(a));

@@ -8,6 +8,7 @@ import { COMMAS, splitList } from '../core/text.js';
 import type { Caller, ServiceDeps } from './context.js';
 import { getLicense } from './licenses.js';
 import { parseRepositoryPatterns, resolvePlan } from './plans.js';
+import { authorize } from '../core/operations.js';
 
 /** Where the registry's repositories and tags are read from: the built-in registry or the upstream. */
 export interface RepositoryCatalog {
@@ -27,6 +28,7 @@ const PARALLEL_TAG_READS = 8;
 
 /** What a license with these patterns (or this plan) would open among the repositories that exist now. */
 export async function previewLicenseInput(deps: ServiceDeps, caller: Caller, catalog: RepositoryCatalog, input: PreviewInput): Promise<LicensePreview> {
+  authorize(caller.authority, 'licenses.read');
   const repositories = parseRepositoryPatterns(input.repositories);
   const tags = [...new Set(splitList(input.tags, COMMAS).map((t) => validateTagPattern(t, 'tags')))];
   if (repositories.length > 0 && input.plan) throw invalid('give either repository patterns or a plan, not both', 'plan');
@@ -37,6 +39,7 @@ export async function previewLicenseInput(deps: ServiceDeps, caller: Caller, cat
 
 /** The same for a license on record. */
 export async function previewExistingLicense(deps: ServiceDeps, caller: Caller, catalog: RepositoryCatalog, id: string): Promise<LicensePreview> {
+  authorize(caller.authority, 'licenses.read');
   const license: License = await getLicense(deps, caller, id);
   let patterns = license.repositories;
   if (license.planId !== null) {

@@ -8,6 +8,7 @@ import { COMMAS, optionalName, splitList } from '../core/text.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
 import { resolveCustomer } from './customers.js';
 import { parseRepositoryPatterns, resolvePlan } from './plans.js';
+import { authorize } from '../core/operations.js';
 
 export interface LicenseInput {
   customer: string;
@@ -22,6 +23,7 @@ export interface LicenseInput {
 }
 
 export async function createLicense(deps: ServiceDeps, caller: Caller, input: LicenseInput): Promise<License> {
+  authorize(caller.authority, 'licenses.write');
   const now = deps.now();
   const repositories = parseRepositoryPatterns(input.repositories);
   const tags = [...new Set(splitList(input.tags, COMMAS).map((t) => validateTagPattern(t, 'tags')))];
@@ -72,12 +74,14 @@ export async function createLicense(deps: ServiceDeps, caller: Caller, input: Li
 }
 
 export async function getLicense(deps: ServiceDeps, caller: Caller, id: string): Promise<License> {
+  authorize(caller.authority, 'licenses.read');
   const license = await deps.store.getLicense(caller.vendorId, id);
   if (!license) throw notFound(`license ${id} not found`);
   return license;
 }
 
 export async function listLicenses(deps: ServiceDeps, caller: Caller, filter: { customer?: string; status?: string } = {}): Promise<License[]> {
+  authorize(caller.authority, 'licenses.read');
   if (filter.status !== undefined && !(LICENSE_STATUSES as readonly string[]).includes(filter.status)) {
     throw invalid(`unknown license status "${filter.status}": expected ${LICENSE_STATUSES.join(', ')}`, 'status');
   }
@@ -86,6 +90,7 @@ export async function listLicenses(deps: ServiceDeps, caller: Caller, filter: { 
 }
 
 export async function changeLicenseStatus(deps: ServiceDeps, caller: Caller, id: string, action: LicenseAction): Promise<License> {
+  authorize(caller.authority, 'licenses.write');
   const now = deps.now();
   return deps.store.transaction(async (tx) => {
     const license = await tx.getLicense(caller.vendorId, id);

@@ -5,6 +5,7 @@ import { validateRepoPattern } from '../core/repo-pattern.js';
 import { optionalName, splitList, validateName } from '../core/text.js';
 import type { Store } from '../store/store.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
+import { authorize } from '../core/operations.js';
 
 export interface PlanInput {
   name: string;
@@ -36,6 +37,7 @@ export function parseRepositoryPatterns(value: string | readonly string[] | unde
 }
 
 export async function createPlan(deps: ServiceDeps, caller: Caller, input: PlanInput): Promise<Plan> {
+  authorize(caller.authority, 'plans.write');
   const name = validateName(input.name, 'name');
   if (name.startsWith('pln_')) throw invalid('plan names must not start with pln_ (that prefix marks ids)', 'name');
   const repositories = parseRepositoryPatterns(input.repositories);
@@ -68,6 +70,7 @@ export async function createPlan(deps: ServiceDeps, caller: Caller, input: PlanI
  * open nothing, and revoked ones are kept for audit and still name it.
  */
 export async function deletePlan(deps: ServiceDeps, caller: Caller, ref: string): Promise<Plan> {
+  authorize(caller.authority, 'plans.write');
   const now = deps.now();
   return deps.store.transaction(async (tx) => {
     const plan = await resolvePlan(tx, caller.vendorId, ref);

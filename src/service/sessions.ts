@@ -6,8 +6,8 @@ import { checkPassword } from '../core/password-policy.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from '../auth/password-hash.js';
 import { hashSecret, sameSecret } from '../auth/secret-hash.js';
 import { ttlSeconds } from '../auth/token-server.js';
-import type { SessionRecord } from '../store/store.js';
-import { audit, type Caller, type ServiceDeps } from './context.js';
+import type { SessionRecord, StoredUser } from '../store/store.js';
+import { audit, type Acting, type Caller, type ServiceDeps } from './context.js';
 
 /** The one answer to every refused login: it never tells which part was wrong, nor whether the account exists. */
 export const BAD_LOGIN_MESSAGE = 'email or password is wrong';
@@ -30,6 +30,17 @@ export interface NewSession extends SignedIn {
 
 export function sessionLifetimeMs(deps: ServiceDeps): number {
   return (ttlSeconds(deps.config.dashboard.session_ttl) ?? 43_200) * 1000;
+}
+
+/**
+ * When a temporary password stops opening a session. It is an invitation by
+ * other means, so it lasts as long as an invitation link ([dashboard]
+ * invitation_ttl), counted from the user's creation: inviteUser (mode
+ * password) hands one out only to a user it creates, and choosing one's own
+ * password clears must_change_password for good.
+ */
+export function temporaryPasswordExpiresAt(deps: Pick<ServiceDeps, 'config'>, userCreatedAt: Date): Date {
+  return new Date(userCreatedAt.getTime() + (ttlSeconds(deps.config.dashboard.invitation_ttl) ?? 7 * 86_400) * 1000);
 }
 
 /** The session's row id: the HMAC of its secret, like a token's. */
@@ -61,26 +72,64 @@ export function loginAccountKey(email: string): string {
 }
 
 /**
- * Checks an e-mail and password and opens a session. Every refusal (unknown
- * address, wrong password, invited or disabled user) throws the same
- * unauthenticated error after the same work: an unknown address is verified
- * against a dummy hash, so timing does not tell either.
+ * The candidates the password opens, a temporary password past its end left
+ * out. They are verified together (argon2 runs on libuv's thread pool), so an
+ * address with two accounts answers about as fast as one with one.
  */
-export async function login(deps: ServiceDeps, input: { email: string; password: string; source: string }): Promise<NewSession> {
+async function accountsOpened(deps: ServiceDeps, candidates: readonly StoredUser[], password: string): Promise<StoredUser[]> {
+  if (candidates.length === 0) {
+    await verifyPassword(deps.pepper, await dummyPasswordHash(deps.pepper), password);
+    return [];
+  }
+  const ok = await Promise.all(candidates.map((u) => verifyPassword(deps.pepper, u.passwordHash!, password)));
+  const now = deps.now().getTime();
+  return candidates.filter((u, i) => ok[i] && !(u.mustChangePassword && now >= temporaryPasswordExpiresAt(deps, u.createdAt).getTime()));
+}
+
+/**
+ * The answer to a login whose address and password open accounts in more
+ * than one vendor and that names none. Only the password's holder gets it, so
+ * it tells nobody else anything.
+ */
+export const NAME_THE_VENDOR_MESSAGE = 'this e-mail address and password open accounts in several vendors: name the vendor (vendor)';
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  /** The vendor's name, for an address with accounts in several vendors; empty or absent: any. */
+  vendor?: string;
+  source: string;
+}
+
+/**
+ * Checks an e-mail and password and opens a session. One address may have
+ * accounts in several vendors (migration 0007): the password is verified
+ * against each usable one, or only the named vendor's, and exactly one must
+ * open; several with no vendor named are a conflict asking for the vendor.
+ * Every refusal (unknown address or vendor, wrong password, invited or
+ * disabled user, a temporary password past its end) throws the same
+ * unauthenticated error after the same work: with no account to check, a
+ * dummy hash is verified, so timing does not tell either.
+ */
+export async function login(deps: ServiceDeps, input: LoginInput): Promise<NewSession> {
   let email: string | undefined;
   try {
     email = normalizeEmail(input.email);
   } catch {
     email = undefined;
   }
-  const stored = email === undefined ? undefined : await deps.store.findUserForAuth(email);
-  const usable = stored !== undefined && stored.status === 'active' && stored.passwordHash !== null;
-  const ok = await verifyPassword(deps.pepper, usable ? stored.passwordHash! : await dummyPasswordHash(deps.pepper), input.password);
-  if (!usable || !ok) throw new PortcullisError('unauthenticated', BAD_LOGIN_MESSAGE);
+  const vendorName = input.vendor?.trim().toLowerCase() || undefined;
+  const found = email === undefined ? [] : await deps.store.findUsersForAuth(email);
+  const named = vendorName === undefined ? undefined : await deps.store.getVendorByName(vendorName);
+  const candidates = found.filter((u) => u.status === 'active' && u.passwordHash !== null && (vendorName === undefined || named !== null));
+  const opened = await accountsOpened(deps, candidates, input.password);
+  if (opened.length > 1) throw new PortcullisError('conflict', NAME_THE_VENDOR_MESSAGE, 'vendor');
+  const stored = opened[0];
+  if (!stored) throw new PortcullisError('unauthenticated', BAD_LOGIN_MESSAGE);
+  const now = deps.now();
   const { passwordHash: _hash, ...user } = stored;
   const vendor = await deps.store.getVendor(user.vendorId);
   if (!vendor) throw new PortcullisError('unauthenticated', BAD_LOGIN_MESSAGE);
-  const now = deps.now();
   const secret = Buffer.from(deps.random(32)).toString('base64url');
   const session: SessionRecord = {
     id: sessionIdOf(deps, secret),
@@ -90,7 +139,7 @@ export async function login(deps: ServiceDeps, input: { email: string; password:
     expiresAt: new Date(now.getTime() + sessionLifetimeMs(deps)),
     lastSeenAt: now,
   };
-  const caller: Caller = { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: input.source } };
+  const caller: Acting = { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: input.source } };
   await deps.store.transaction(async (tx) => {
     // Housekeeping where it costs nothing noticeable: ended sessions of anyone go with each login.
     await tx.deleteExpiredSessions(now);
@@ -138,8 +187,9 @@ export async function logout(deps: ServiceDeps, caller: Caller, signedIn: Signed
  * ends the user's other sessions (whoever else held one must log in anew).
  */
 export async function changePassword(deps: ServiceDeps, caller: Caller, signedIn: SignedIn, input: { currentPassword: string; newPassword: string }): Promise<void> {
-  const stored = await deps.store.findUserForAuth(signedIn.user.email);
-  if (!stored || stored.id !== signedIn.user.id || stored.passwordHash === null || !(await verifyPassword(deps.pepper, stored.passwordHash, input.currentPassword))) {
+  // The session's own account: the same address may open other accounts, in other vendors.
+  const stored = await deps.store.findUserByEmail(signedIn.session.vendorId, signedIn.user.email);
+  if (!stored || stored.id !== signedIn.session.userId || stored.passwordHash === null || !(await verifyPassword(deps.pepper, stored.passwordHash, input.currentPassword))) {
     throw new PortcullisError('denied', 'current_password is wrong', 'current_password');
   }
   const password = checkPassword(input.newPassword, stored.email, 'new_password');

@@ -1,11 +1,11 @@
-import { invalid, notFound, PortcullisError } from '../core/errors.js';
+import { invalid, notFound } from '../core/errors.js';
 import { parseExpiry } from '../core/expiry.js';
 import type { Token, TokenStatus } from '../core/model.js';
 import { TOKEN_STATUSES } from '../core/model.js';
 import { nextTokenStatus, type TokenAction } from '../core/status.js';
-import { validateName } from '../core/text.js';
+import { parseWholeNumber, validateName } from '../core/text.js';
 import { newSecret, newUsername, parseUsername, type TokenType } from '../core/token-format.js';
-import { holdsAdminScope, roleScopes } from '../core/roles.js';
+import { authorize, authorizeMint } from '../core/operations.js';
 import { CUSTOMER_SCOPES, DEFAULT_VENDOR_SCOPES, parseScopeList } from '../core/vendor-scopes.js';
 import { hashSecret } from '../auth/secret-hash.js';
 import { audit, type Caller, type ServiceDeps } from './context.js';
@@ -44,11 +44,11 @@ export function parseTokenType(value: string): TokenType {
 
 export function parseRateLimit(value: number | string | null | undefined): number | null {
   if (value === undefined || value === null || value === '') return null;
-  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 100_000_000) {
-    throw invalid(`rate limit must be a whole number of requests per hour from 1 to 100000000, got "${value}"`, 'rate_limit');
+  if (typeof value === 'string') return parseWholeNumber(value, 'rate limit', { min: 1, max: 100_000_000 }, 'rate_limit');
+  if (!Number.isInteger(value) || value < 1 || value > 100_000_000) {
+    throw invalid(`rate limit must be a whole number of requests per hour from 1 to 100000000, got ${value}`, 'rate_limit');
   }
-  return n;
+  return value;
 }
 
 export async function createToken(deps: ServiceDeps, caller: Caller, input: TokenInput): Promise<CreatedToken> {
@@ -62,15 +62,12 @@ export async function createToken(deps: ServiceDeps, caller: Caller, input: Toke
   if (type === 'vendor') {
     if (input.customer) throw invalid('vendor tokens belong to the vendor, not to a customer: drop --customer or use --type customer', 'customer');
     scopes = given.length > 0 ? given : [...DEFAULT_VENDOR_SCOPES];
-    // A dashboard user cannot mint a token stronger than its own role (an admin making an admin:*:* token).
-    const role = caller.user?.role;
-    const beyond = role ? scopes.filter((s) => s.startsWith('admin:') && !holdsAdminScope(roleScopes(role), s)) : [];
-    if (role && beyond.length > 0) throw new PortcullisError('denied', `the ${role} role cannot give scopes it does not hold: ${beyond.join(', ')}`);
   } else {
     if (!input.customer) throw invalid('customer tokens need a customer (--customer ID or name)', 'customer');
     if (given.some((s) => !CUSTOMER_SCOPES.includes(s))) throw invalid('customer tokens are pull-only: the only scope they take is pull', 'scopes');
     scopes = [...CUSTOMER_SCOPES];
   }
+  authorizeMint(caller.authority, type, scopes);
   const secret = newSecret(deps.random);
   return deps.store.transaction(async (tx) => {
     const customer = type === 'customer' ? await resolveCustomer(tx, caller.vendorId, input.customer!) : null;
@@ -108,6 +105,7 @@ function requireUsername(id: string): string {
 }
 
 export async function getToken(deps: ServiceDeps, caller: Caller, id: string): Promise<Token> {
+  authorize(caller.authority, 'tokens.read');
   const token = await deps.store.getToken(caller.vendorId, requireUsername(id));
   if (!token) throw notFound(`token ${id} not found`);
   return token;
@@ -120,6 +118,7 @@ export interface TokenListFilter {
 }
 
 export async function listTokens(deps: ServiceDeps, caller: Caller, filter: TokenListFilter = {}): Promise<Token[]> {
+  authorize(caller.authority, 'tokens.read');
   const type = filter.type ? parseTokenType(filter.type) : undefined;
   const state = filter.status as TokenState | undefined;
   if (state !== undefined && !TOKEN_STATES.includes(state)) {
@@ -134,11 +133,14 @@ export async function listTokens(deps: ServiceDeps, caller: Caller, filter: Toke
 }
 
 export async function changeTokenStatus(deps: ServiceDeps, caller: Caller, id: string, action: TokenAction): Promise<Token> {
+  authorize(caller.authority, 'tokens.change');
   requireUsername(id);
   const now = deps.now();
   return deps.store.transaction(async (tx) => {
     const token = await tx.getToken(caller.vendorId, id);
     if (!token) throw notFound(`token ${id} not found`);
+    // A narrow caller neither ends nor revives a token stronger than itself (an admin touches no owner's token).
+    authorizeMint(caller.authority, token.type, token.scopes);
     const next = nextTokenStatus(token.status, action, id);
     if (next === undefined) return token;
     await tx.setTokenStatus(caller.vendorId, id, next, now);

@@ -1,9 +1,10 @@
-import { conflict, invalid, notFound, PortcullisError } from '../core/errors.js';
+import { conflict, invalid, notFound } from '../core/errors.js';
 import { normalizeEmail } from '../core/email-address.js';
 import { newId } from '../core/ids.js';
 import type { User, UserStatus, Vendor } from '../core/model.js';
 import { checkPassword } from '../core/password-policy.js';
-import { grantableRoles, mayManage, parseRole, type UserRole } from '../core/roles.js';
+import { authorize, authorizeRole } from '../core/operations.js';
+import { parseRole, type UserRole } from '../core/roles.js';
 import { newSecret } from '../core/token-format.js';
 import { hashPassword } from '../auth/password-hash.js';
 import { hashSecret } from '../auth/secret-hash.js';
@@ -11,8 +12,9 @@ import { ttlSeconds } from '../auth/token-server.js';
 import type { Mailer } from '../notify/mailer.js';
 import { invitationMail } from '../notify/mailer.js';
 import type { InvitationRecord, Store, StoredUser } from '../store/store.js';
-import { audit, type Caller, type ServiceDeps } from './context.js';
-import { requireOperator, resolveVendor } from './vendors.js';
+import { audit, type Acting, type Caller, type ServiceDeps } from './context.js';
+import { temporaryPasswordExpiresAt } from './sessions.js';
+import { resolveVendor } from './vendors.js';
 
 /** 32 random bytes, base64url: what an invitation link carries after `#token=`. */
 const INVITATION_TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -34,8 +36,8 @@ export interface InvitationInput extends UserInput {
 
 export interface Invited {
   user: User;
-  /** null for a temporary password, which does not expire. */
-  expiresAt: Date | null;
+  /** When the link, or the temporary password until it is changed, stops working. */
+  expiresAt: Date;
   emailed: boolean;
   /** The link, when it was not e-mailed: the inviter passes it on. */
   url: string | null;
@@ -52,34 +54,25 @@ export interface InvitationOptions {
   onMailError?: (message: string) => void;
 }
 
-function roleAllowed(caller: Caller, role: UserRole): void {
-  if (caller.user && !grantableRoles(caller.user.role).includes(role)) {
-    throw new PortcullisError('denied', `a user with the ${caller.user.role} role cannot give the ${role} role`);
-  }
-}
-
-function mayTouch(caller: Caller, target: User, what: string): void {
-  if (caller.user && !mayManage(caller.user.role, target.role)) {
-    throw new PortcullisError('denied', `a user with the ${caller.user.role} role cannot ${what} a user with the ${target.role} role`);
-  }
-}
-
 /**
- * The vendor a new user joins: the caller's own, or, for the operator
- * vendor (acting by token, locally, or as an owner), another one, so that
- * a new vendor's first owner can be made without its data dir.
+ * The vendor a new user joins: the caller's own, or, for an owner-level
+ * caller of the operator vendor, another one, so that a new vendor's first
+ * owner can be made without its data dir.
  */
 async function targetVendor(deps: ServiceDeps, caller: Caller, ref: string | undefined): Promise<Caller> {
   if (ref === undefined || ref === '' || ref === caller.vendorId) return caller;
+  // Judged before the lookup: a caller that may not act elsewhere learns nothing of which vendors exist.
+  authorize(caller.authority, 'vendors.other');
   const vendor: Vendor = await resolveVendor(deps, ref);
-  if (vendor.id === caller.vendorId) return caller;
-  await requireOperator(deps, caller, 'adds users to other vendors');
-  if (caller.user && caller.user.role !== 'owner') throw new PortcullisError('denied', 'only an owner of the operator vendor adds users to other vendors');
-  return { ...caller, vendorId: vendor.id };
+  return vendor.id === caller.vendorId ? caller : { ...caller, vendorId: vendor.id };
 }
 
-async function requireNewEmail(store: Store, email: string): Promise<void> {
-  if (await store.findUserForAuth(email)) throw conflict(`a user with the e-mail address ${email} already exists`);
+/**
+ * Addresses are unique within a vendor only: another vendor's user with the
+ * same address is someone this caller must not learn of (migration 0007).
+ */
+async function requireNewEmail(store: Store, vendorId: string, email: string): Promise<void> {
+  if (await store.findUserByEmail(vendorId, email)) throw conflict(`a user with the e-mail address ${email} already exists`);
 }
 
 function newUser(deps: ServiceDeps, vendorId: string, email: string, role: UserRole, now: Date, extra: Pick<StoredUser, 'status' | 'passwordHash' | 'mustChangePassword'>): StoredUser {
@@ -87,7 +80,7 @@ function newUser(deps: ServiceDeps, vendorId: string, email: string, role: UserR
 }
 
 /** Audit under the vendor the user belongs to, and under the caller's too when that is another one (the operator's). */
-async function auditUser(store: Store, deps: ServiceDeps, caller: Caller, target: Caller, at: Date, event: { action: string; objectId: string; detail?: Record<string, unknown> }): Promise<void> {
+async function auditUser(store: Store, deps: ServiceDeps, caller: Caller, target: Acting, at: Date, event: { action: string; objectId: string; detail?: Record<string, unknown> }): Promise<void> {
   for (const vendorId of new Set([caller.vendorId, target.vendorId])) {
     await audit(store, deps, { ...caller, vendorId }, at, { ...event, objectType: 'user' });
   }
@@ -97,14 +90,14 @@ async function auditUser(store: Store, deps: ServiceDeps, caller: Caller, target
 export async function createUser(deps: ServiceDeps, caller: Caller, input: UserInput & { password: string }): Promise<User> {
   const email = normalizeEmail(input.email);
   const role = parseRole(input.role);
-  roleAllowed(caller, role);
+  authorizeRole(caller.authority, role, 'give');
   const password = checkPassword(input.password, email);
   const target = await targetVendor(deps, caller, input.vendor);
   const passwordHash = await hashPassword(deps.pepper, password);
   const now = deps.now();
   const user = newUser(deps, target.vendorId, email, role, now, { status: 'active', passwordHash, mustChangePassword: false });
   return deps.store.transaction(async (tx) => {
-    await requireNewEmail(tx, email);
+    await requireNewEmail(tx, target.vendorId, email);
     await tx.insertUser(user);
     await auditUser(tx, deps, caller, target, now, { action: 'user.create', objectId: user.id, detail: { email, role } });
     const { passwordHash: _hash, ...plain } = user;
@@ -128,7 +121,7 @@ export async function inviteUser(deps: ServiceDeps, caller: Caller, input: Invit
   const email = normalizeEmail(input.email);
   const role = parseRole(input.role);
   const mode = parseInvitationMode(input.mode);
-  roleAllowed(caller, role);
+  authorizeRole(caller.authority, role, 'give');
   const target = await targetVendor(deps, caller, input.vendor);
   const now = deps.now();
   if (mode === 'password') {
@@ -136,19 +129,19 @@ export async function inviteUser(deps: ServiceDeps, caller: Caller, input: Invit
     const passwordHash = await hashPassword(deps.pepper, temporaryPassword);
     const user = newUser(deps, target.vendorId, email, role, now, { status: 'active', passwordHash, mustChangePassword: true });
     await deps.store.transaction(async (tx) => {
-      await requireNewEmail(tx, email);
+      await requireNewEmail(tx, target.vendorId, email);
       await tx.insertUser(user);
       await auditUser(tx, deps, caller, target, now, { action: 'user.invite', objectId: user.id, detail: { email, role, mode } });
     });
     const { passwordHash: _hash, ...plain } = user;
-    return { user: plain, expiresAt: null, emailed: false, url: null, temporaryPassword };
+    return { user: plain, expiresAt: temporaryPasswordExpiresAt(deps, now), emailed: false, url: null, temporaryPassword };
   }
   const token = Buffer.from(deps.random(32)).toString('base64url');
   const expiresAt = new Date(now.getTime() + (ttlSeconds(deps.config.dashboard.invitation_ttl) ?? 7 * 86_400) * 1000);
   const user = newUser(deps, target.vendorId, email, role, now, { status: 'invited', passwordHash: null, mustChangePassword: false });
   const invitation: InvitationRecord = { id: hashSecret(deps.pepper, token), userId: user.id, vendorId: user.vendorId, createdBy: caller.actor.name, createdAt: now, expiresAt, usedAt: null };
   const vendor = await deps.store.transaction(async (tx) => {
-    await requireNewEmail(tx, email);
+    await requireNewEmail(tx, target.vendorId, email);
     await tx.insertUser(user);
     await tx.insertInvitation(invitation);
     await auditUser(tx, deps, caller, target, now, { action: 'user.invite', objectId: user.id, detail: { email, role, mode, expires_at: expiresAt.toISOString() } });
@@ -178,8 +171,8 @@ export async function resolveUser(store: Store, vendorId: string, ref: string): 
     } catch {
       email = undefined;
     }
-    const found = email === undefined ? undefined : await store.findUserForAuth(email);
-    if (found && found.vendorId === vendorId) {
+    const found = email === undefined ? undefined : await store.findUserByEmail(vendorId, email);
+    if (found) {
       const { passwordHash: _hash, ...plain } = found;
       user = plain;
     }
@@ -191,10 +184,12 @@ export async function resolveUser(store: Store, vendorId: string, ref: string): 
 }
 
 export async function listUsers(deps: ServiceDeps, caller: Caller): Promise<User[]> {
+  authorize(caller.authority, 'users.read');
   return deps.store.listUsers(caller.vendorId);
 }
 
 export async function getUser(deps: ServiceDeps, caller: Caller, ref: string): Promise<User> {
+  authorize(caller.authority, 'users.read');
   return resolveUser(deps.store, caller.vendorId, ref);
 }
 
@@ -223,13 +218,14 @@ async function keepsAnOwner(store: Store, vendorId: string, leaving: User): Prom
 export async function updateUser(deps: ServiceDeps, caller: Caller, ref: string, input: UserChangeInput): Promise<User> {
   const role = input.role === undefined ? undefined : parseRole(input.role);
   const status = input.status === undefined ? undefined : parseSettableStatus(input.status);
+  authorize(caller.authority, 'users.write');
   const now = deps.now();
   return deps.store.transaction(async (tx) => {
     const user = await resolveUser(tx, caller.vendorId, ref);
     const next = { role: role ?? user.role, status: status ?? user.status };
     if (next.role === user.role && next.status === user.status) return user;
-    mayTouch(caller, user, 'change');
-    if (role !== undefined) roleAllowed(caller, role);
+    authorizeRole(caller.authority, user.role, 'manage');
+    authorizeRole(caller.authority, next.role, 'give');
     if (user.status === 'invited' && status !== undefined && status !== user.status) {
       throw conflict(`${user.email} has not accepted the invitation yet: it becomes active by accepting; delete it to withdraw the invitation`);
     }
@@ -248,10 +244,11 @@ export async function updateUser(deps: ServiceDeps, caller: Caller, ref: string,
 
 /** Deletes a user with its sessions and invitations; its audit events stay. */
 export async function deleteUser(deps: ServiceDeps, caller: Caller, ref: string): Promise<void> {
+  authorize(caller.authority, 'users.write');
   const now = deps.now();
   await deps.store.transaction(async (tx) => {
     const user = await resolveUser(tx, caller.vendorId, ref);
-    mayTouch(caller, user, 'delete');
+    authorizeRole(caller.authority, user.role, 'manage');
     await keepsAnOwner(tx, caller.vendorId, user);
     await tx.deleteUser(caller.vendorId, user.id);
     await audit(tx, deps, caller, now, { action: 'user.delete', objectType: 'user', objectId: user.id, detail: { email: user.email, role: user.role, status: user.status } });
@@ -291,7 +288,7 @@ export async function acceptInvitation(deps: ServiceDeps, input: { token: string
     const { invitation } = await openInvitation(tx, deps, input.token);
     if (!(await tx.useInvitation(invitation.id, now))) throw notFound(INVITATION_GONE);
     await tx.updateUser(user.vendorId, user.id, { status: 'active', passwordHash, mustChangePassword: false }, now);
-    const caller: Caller = { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: input.source } };
+    const caller: Acting = { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: input.source } };
     await audit(tx, deps, caller, now, { action: 'user.accept', objectType: 'user', objectId: user.id, detail: { invited_by: invitation.createdBy } });
     return { ...user, status: 'active' as const, updatedAt: now };
   });

@@ -1,4 +1,5 @@
-import { conflict, invalid, notFound, PortcullisError } from '../core/errors.js';
+import { conflict, invalid, notFound } from '../core/errors.js';
+import { authorize } from '../core/operations.js';
 import { newId } from '../core/ids.js';
 import type { Actor, Vendor } from '../core/model.js';
 import { validateName } from '../core/text.js';
@@ -19,13 +20,24 @@ export async function resolveVendor(deps: ServiceDeps, ref: string): Promise<Ven
   return vendor;
 }
 
-export async function requireOperator(deps: ServiceDeps, caller: Caller, what = 'manages vendors'): Promise<void> {
-  const vendor = await deps.store.getVendor(caller.vendorId);
-  if (!vendor?.isOperator) throw new PortcullisError('denied', `only the operator vendor ${what}`);
+/** Every vendor for the operator; any other vendor sees only itself. */
+export async function listVendors(deps: ServiceDeps, caller: Caller): Promise<Vendor[]> {
+  authorize(caller.authority, 'vendors.read');
+  if (caller.authority.operator) return deps.store.listVendors();
+  const own = await deps.store.getVendor(caller.vendorId);
+  return own ? [own] : [];
+}
+
+/** One vendor; to a vendor other than the operator, another vendor is "not found", never "forbidden". */
+export async function getVendorFor(deps: ServiceDeps, caller: Caller, ref: string): Promise<Vendor> {
+  authorize(caller.authority, 'vendors.read');
+  const vendor = await resolveVendor(deps, ref);
+  if (vendor.id !== caller.vendorId && !caller.authority.operator) throw notFound(`vendor ${ref} not found`);
+  return vendor;
 }
 
 export async function createVendor(deps: ServiceDeps, caller: Caller, input: VendorInput): Promise<Vendor> {
-  await requireOperator(deps, caller);
+  authorize(caller.authority, 'vendors.create');
   const name = validateName(input.name, 'name');
   if (!VENDOR_NAME.test(name)) throw invalid(`vendor name "${name}" must be lower case letters, digits and . _ - (like a repository namespace)`, 'name');
   const namespaces = input.namespaces === undefined ? [`${name}/**`] : parseRepositoryPatterns(input.namespaces, 'namespaces');

@@ -2,6 +2,7 @@ import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
 import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, PlanAction, TagRecord, Token, TokenStatus, UsageEvent, User, UserStatus, Vendor } from '../core/model.js';
 import type { UserRole } from '../core/roles.js';
 import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
+import type { MarkLink, MarkManifest } from '../core/registry-mark.js';
 import type { TokenType } from '../core/token-format.js';
 import { storeMigrator } from './migrations/index.js';
 import type { AuditEventRow, CustomerRow, Database, InvitationRow, LicenseRow, PlanRow, RegistryManifestRow, SessionRow, TokenRow, UsageEventRow, UserRow, VendorRow } from './schema.js';
@@ -324,8 +325,13 @@ export class KyselyStore implements Store {
     return row && toUser(row);
   }
 
-  async findUserForAuth(email: string): Promise<StoredUser | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+  async findUsersForAuth(email: string): Promise<StoredUser[]> {
+    const rows = await this.db.selectFrom('users').selectAll().where('email', '=', email).orderBy('created_at').orderBy('id').execute();
+    return rows.map((row) => ({ ...toUser(row), passwordHash: row.password_hash }));
+  }
+
+  async findUserByEmail(vendorId: string, email: string): Promise<StoredUser | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('email', '=', email).where('vendor_id', '=', vendorId).executeTakeFirst();
     return row && { ...toUser(row), passwordHash: row.password_hash };
   }
 
@@ -528,8 +534,19 @@ export class KyselyStore implements Store {
     await this.db
       .insertInto('registry_blobs')
       .values({ repository, digest, size, created_at: iso(at) })
-      .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+      .onConflict((oc) => oc.columns(['repository', 'digest']).doUpdateSet({ created_at: iso(at) }))
       .execute();
+  }
+
+  async touchBlobLink(repository: string, digest: string, at: Date): Promise<{ size: number } | undefined> {
+    const row = await this.db
+      .updateTable('registry_blobs')
+      .set({ created_at: iso(at) })
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .returning('size')
+      .executeTakeFirst();
+    return row && { size: Number(row.size) };
   }
 
   async getBlobLink(repository: string, digest: string): Promise<{ size: number } | undefined> {
@@ -547,14 +564,41 @@ export class KyselyStore implements Store {
     return rows.map((r) => r.repository);
   }
 
-  async referencedDigests(): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (const r of await this.db.selectFrom('registry_manifests').select(['digest', 'children']).execute()) {
-      out.add(r.digest);
-      for (const c of JSON.parse(r.children) as ManifestRecord['children']) out.add(c.digest);
-    }
-    for (const r of await this.db.selectFrom('registry_blobs').select('digest').execute()) out.add(r.digest);
-    return out;
+  async registryReferences(): Promise<{ manifests: MarkManifest[]; links: MarkLink[] }> {
+    const manifests = (await this.db.selectFrom('registry_manifests').select(['repository', 'digest', 'children']).execute()).map((r) => ({
+      repository: r.repository,
+      digest: r.digest,
+      children: (JSON.parse(r.children) as ManifestRecord['children']).map((c) => c.digest),
+    }));
+    const links = (await this.db.selectFrom('registry_blobs').selectAll().execute()).map((r) => ({
+      repository: r.repository,
+      digest: r.digest,
+      size: Number(r.size),
+      linkedAt: date(r.created_at),
+    }));
+    return { manifests, links };
+  }
+
+  async dropStaleBlobLink(repository: string, digest: string, before: Date): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('registry_blobs')
+      .where('repository', '=', repository)
+      .where('digest', '=', digest)
+      .where('created_at', '<', iso(before))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('registry_manifests')
+              .select('registry_manifests.digest')
+              .where('registry_manifests.repository', '=', repository)
+              // Digests are [a-z0-9:] only, so a substring match on the JSON text cannot misfire.
+              .where((m) => m.or([m('registry_manifests.digest', '=', digest), m('registry_manifests.children', 'like', `%"${digest}"%`)])),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
   }
 
   async isDigestReferenced(digest: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { AuditEvent, Customer, License, LicenseStatus, ManifestRecord, Plan, TagRecord, Token, TokenStatus, UsageEvent, User, UserStatus, Vendor } from '../core/model.js';
 import type { UserRole } from '../core/roles.js';
 import type { ExpiryWarningRecord } from '../core/expiry-warnings.js';
+import type { MarkLink, MarkManifest } from '../core/registry-mark.js';
 import type { TokenType } from '../core/token-format.js';
 
 /** A token as the store keeps it: the domain token plus the HMAC of its secret. */
@@ -157,8 +158,14 @@ export interface Store {
 
   insertUser(u: StoredUser): Promise<void>;
   getUser(vendorId: string, id: string): Promise<User | undefined>;
-  /** Any vendor's user, by normalized e-mail address: for logging in and for keeping addresses unique. */
-  findUserForAuth(email: string): Promise<StoredUser | undefined>;
+  /**
+   * Every vendor's users with this normalized e-mail address, with their
+   * password hashes, oldest first: for logging in only (one person may hold
+   * accounts in several vendors).
+   */
+  findUsersForAuth(email: string): Promise<StoredUser[]>;
+  /** The vendor's user with this normalized e-mail address (unique within a vendor), with its password hash. */
+  findUserByEmail(vendorId: string, email: string): Promise<StoredUser | undefined>;
   /** In creation order. */
   listUsers(vendorId: string): Promise<User[]>;
   /** Applies the changes and sets updated_at. */
@@ -202,14 +209,23 @@ export interface Store {
   /** Sorted by tag. */
   listTags(repository: string): Promise<TagRecord[]>;
   deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Links a blob into a repository, or marks an existing link as made again at `at` (a re-upload, a mount). */
   linkBlob(repository: string, digest: string, size: number, at: Date): Promise<void>;
   getBlobLink(repository: string, digest: string): Promise<{ size: number } | undefined>;
+  /** getBlobLink for a manifest being pushed: also marks the link as used at `at`, so that gc leaves it alone. */
+  touchBlobLink(repository: string, digest: string, at: Date): Promise<{ size: number } | undefined>;
   unlinkBlob(repository: string, digest: string): Promise<boolean>;
   /** Repositories holding at least one manifest, sorted. */
   listRepositories(): Promise<string[]>;
-  /** Every digest the registry still references (manifests, their children, linked blobs): what gc keeps. */
-  referencedDigests(): Promise<Set<string>>;
-  /** One digest of referencedDigests(), looked up now: gc's last check before it deletes. */
+  /** Every manifest and blob link of the registry, for gc's mark phase (markRegistry). */
+  registryReferences(): Promise<{ manifests: MarkManifest[]; links: MarkLink[] }>;
+  /**
+   * Drops a link made before `before` unless a manifest of its repository
+   * references the blob, in one statement: a push that touched the link or
+   * stored such a manifest since gc's mark keeps it. False when kept.
+   */
+  dropStaleBlobLink(repository: string, digest: string, before: Date): Promise<boolean>;
+  /** Whether a manifest or a link anywhere references the digest now: gc's last check before it deletes. */
   isDigestReferenced(digest: string): Promise<boolean>;
 
   // Expiry warnings are instance-wide, like the registry metadata: the

@@ -12,7 +12,7 @@ import { PEPPER_FILE } from '../../src/auth/instance-secrets.js';
 import { loadConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/http/app.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { createCustomer } from '../../src/service/customers.js';
 import { rotateKey } from '../../src/service/keys.js';
 import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
@@ -48,7 +48,7 @@ async function fleet(n: number, sharedDataDir = false): Promise<{ runtimes: Runt
     cleanups.push(() => runtime.close());
     runtimes.push(runtime);
   }
-  return { runtimes, caller: { vendorId: runtimes[0]!.operator.id, actor: { name: 'test', source: 'test' } } };
+  return { runtimes, caller: ownerCaller(runtimes[0]!.operator, { name: 'test', source: 'test' }) };
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -259,7 +259,7 @@ describe('vendors', () => {
       run('--vendor', 'globex', 'vendor', 'list'),
       run('--vendor', 'globex', 'vendor', 'show', 'operator'),
     ]);
-    expectCliError(create, 1, /only the operator vendor/);
+    expectCliError(create, 1, /owner-level authority of the operator vendor/);
     // Another vendor sees itself only, and the operator not at all: "not found", never "forbidden".
     expect(list.status).toBe(0);
     expect(list.stdout).toContain('globex');

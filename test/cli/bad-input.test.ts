@@ -129,7 +129,19 @@ describe.concurrent('bad option values', () => {
     ['audit --limit abc', ['audit', '--limit', 'abc'], /--limit/],
     ['audit --since -1h', ['audit', '--since', '-1h'], /negative/],
     ['gc --grace 1M', ['gc', '--grace', '1M'], /--grace: duration 1M uses years or months/],
-    ['serve --port abc', ['serve', '--port', 'abc'], /--port must be a number from 0 to 65535, got "abc"/],
+    ['serve --port abc', ['serve', '--port', 'abc'], /--port must be a whole number from 0 to 65535 in decimal digits, got "abc"/],
+    // Numbers are decimal digits and nothing else: what Number() or parseInt() would have read differently.
+    ['serve --port 0x3e9c', ['serve', '--port', '0x3e9c'], /--port must be a whole number from 0 to 65535 in decimal digits, got "0x3e9c"/],
+    ['serve --port 1e3', ['serve', '--port', '1e3'], /--port must be a whole number .* got "1e3"/],
+    ['serve --port " 12 "', ['serve', '--port', ' 12 '], /--port must be a whole number .* got " 12 "/],
+    ['serve --port 70000', ['serve', '--port', '70000'], /--port must be a whole number from 0 to 65535 in decimal digits, got "70000"/],
+    ['audit --limit 12abc', ['audit', '--limit', '12abc'], /--limit must be a whole number from 1 to 100000 in decimal digits, got "12abc"/],
+    ['audit --limit 1_000', ['audit', '--limit', '1_000'], /--limit must be a whole number .* got "1_000"/],
+    ['audit --limit 1e3', ['audit', '--limit', '1e3'], /--limit must be a whole number .* got "1e3"/],
+    ['audit --limit Infinity', ['audit', '--limit', 'Infinity'], /--limit must be a whole number .* got "Infinity"/],
+    ['token create --rate-limit 0x10', ['token', 'create', '--type', 'vendor', '--name', 'x', '--rate-limit', '0x10'], /--rate-limit must be a whole number .* got "0x10"/],
+    ['token create --rate-limit 1e3', ['token', 'create', '--type', 'vendor', '--name', 'x', '--rate-limit', '1e3'], /--rate-limit must be a whole number .* got "1e3"/],
+    ['token create --rate-limit " 12 "', ['token', 'create', '--type', 'vendor', '--name', 'x', '--rate-limit', ' 12 '], /--rate-limit must be a whole number .* got " 12 "/],
   ];
   it.each(cases)('%s', async (_name, args, message) => {
     expectCliError(await runCliAsync(dataDir, ...args), 2, message);
@@ -221,6 +233,21 @@ describe.concurrent('configuration', () => {
 
   it('PORTCULLIS_SERVER_PORT=abc is refused, naming the variable', async () => {
     expectCliError(await runCliWithAsync(dataDir, { env: { PORTCULLIS_SERVER_PORT: 'abc' } }, 'token', 'list'), 2, /PORTCULLIS_SERVER_PORT.*"abc"/);
+  });
+
+  it.each(['0x3e9c', '1e3', '12abc', ' 12 ', '1_000', 'Infinity'])('PORTCULLIS_SERVER_PORT=%j is refused: decimal digits only', async (value) => {
+    expectCliError(await runCliWithAsync(dataDir, { env: { PORTCULLIS_SERVER_PORT: value } }, 'token', 'list'), 2, /PORTCULLIS_SERVER_PORT must be a whole number of 0 or more in decimal digits/);
+  });
+
+  it('PORTCULLIS_SERVER___PROTO__ is refused, naming it', async () => {
+    expectCliError(await runCliWithAsync(dataDir, { env: { PORTCULLIS_SERVER___PROTO__: 'x' } }, 'token', 'list'), 2, /PORTCULLIS_SERVER___PROTO__: __proto__ is a reserved word/);
+  });
+
+  it('a __proto__ key in the config file is refused, naming the key path and the file', async () => {
+    const file = writeConfig('proto.toml', '[server]\n__proto__.polluted = "yes"\n');
+    const r = await runCliWithAsync(null, {}, '--config', file, '--data-dir', dataDir, 'token', 'list');
+    expectCliError(r, 2, /key "server\.__proto__" is not allowed/);
+    expect(r.stderr).toContain(file);
   });
 
   it('an unknown PORTCULLIS_ variable is refused, naming it', async () => {

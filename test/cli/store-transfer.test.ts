@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { EXPORT_TABLES, orderViolations, unknownTables, type Trailer } from '../../src/core/store-export-format.js';
 import { buildApp } from '../../src/http/app.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { suspendCustomer } from '../../src/service/customer-actions.js';
 import { createCustomer, deleteCustomer } from '../../src/service/customers.js';
 import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
@@ -114,7 +114,7 @@ async function fillSource(): Promise<Source> {
   const inst = await startInstance();
   const rt = inst.runtime;
   const acmeVendor = await createVendor(rt, inst.caller, { name: 'acme' });
-  const acme: Caller = { vendorId: acmeVendor.id, actor: { name: 'test', source: 'test' } };
+  const acme: Caller = ownerCaller(acmeVendor, { name: 'test', source: 'test' });
   await createVendor(rt, inst.caller, { name: 'beta' });
   const plan = await createPlan(rt, acme, { name: 'gold', repositories: 'acme/**', actions: 'pull' });
   // Text beyond ASCII, U+E000 and a character beyond U+FFFF: the checksums must agree on them.

@@ -155,7 +155,7 @@ describe.concurrent('token create', () => {
   });
 
   it('refuses --rate-limit abc', async () => {
-    expectCliError(await run('token', 'create', '--type', 'vendor', '--name', 'x', '--rate-limit', 'abc'), 2, /rate limit/);
+    expectCliError(await run('token', 'create', '--type', 'vendor', '--name', 'x', '--rate-limit', 'abc'), 2, /rate.limit/);
   });
 });
 

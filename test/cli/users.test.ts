@@ -131,6 +131,10 @@ describe('user commands', () => {
       expect(theirs.map((u) => u.email)).toEqual(['boss@acme.test']);
       const ours = JSON.parse((await remote('--remote', 'prod', 'user', 'list', '--json')).stdout) as UserJson[];
       expect(ours.map((u) => u.email)).not.toContain('boss@acme.test');
+      // An address the operator vendor has is no clash in acme: addresses are unique per vendor.
+      const same = await remote('--remote', 'prod', '--vendor', 'acme', 'user', 'invite', '--email', 'owner@example.com', '--role', 'viewer', '--json');
+      expect(same.status, same.stderr).toBe(0);
+      expect((JSON.parse(same.stdout) as InvitedJson).user).toMatchObject({ email: 'owner@example.com', status: 'invited' });
       // --vendor goes with --remote only where the request names the vendor.
       expectCliError(await remote('--remote', 'prod', '--vendor', 'acme', 'user', 'list'), 2, /--vendor applies to the local data dir/);
     });

@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { createToken, type CreatedToken } from '../../src/service/tokens.js';
+import { createUser } from '../../src/service/users.js';
 import { createVendor } from '../../src/service/vendors.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { buildImageLayout } from '../helpers/oci-layout.js';
@@ -19,6 +20,7 @@ import { startInstance, type TestInstance } from '../helpers/runtime.js';
 import { copyToRegistry, skopeo } from '../helpers/skopeo.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../helpers/smtp-catcher.js';
 import { describeE2E } from '../helpers/system-tools.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 const SHOTS = join(REPO_ROOT, 'test-results', 'dashboard');
 const OWNER = { email: 'owner@acme.test', password: 'correct horse battery staple' };
@@ -57,7 +59,7 @@ describeE2E('dashboard in Chromium: tokens, customers, licenses, usage, invitati
     inst.runtime.usage.start(200);
     const rt = inst.runtime;
     const vendor = await createVendor(rt, inst.caller, { name: 'acme', namespaces: 'acme/**' });
-    const acme = { vendorId: vendor.id, actor: { name: 'e2e', source: 'test' } };
+    const acme = ownerCaller(vendor, { name: 'e2e', source: 'test' });
     vendorToken = await createToken(rt, acme, { type: 'vendor', name: 'ci', scopes: 'pull,push,admin:*:*' });
     // The first user, made through the admin API with a vendor token, as `portcullis user create` does.
     const created = await app.inject({
@@ -299,5 +301,25 @@ describeE2E('dashboard in Chromium: tokens, customers, licenses, usage, invitati
     await page.getByText('token.revoke').first().waitFor();
     expect(await page.locator('body').innerText()).toContain(OWNER.email);
     await shot(page, 'audit');
+  });
+
+  it('asks for the vendor when the address and password open accounts in two vendors', async () => {
+    const globex = await createVendor(inst.runtime, inst.caller, { name: 'globex', namespaces: 'globex/**' });
+    await createUser(inst.runtime, ownerCaller(globex, { name: 'e2e', source: 'test' }), { email: OWNER.email, role: 'owner', password: OWNER.password });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
+    const p = await context.newPage();
+    await p.goto('/');
+    await expect.poll(() => p.url()).toContain('/login');
+    expect(await p.getByLabel('Vendor').count()).toBe(0);
+    await p.getByLabel('Email').fill(OWNER.email);
+    await p.getByLabel('Password').fill(OWNER.password);
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.getByText(/open accounts in several vendors/).waitFor();
+    await shot(p, 'login-vendor');
+    await p.getByLabel('Vendor').fill('globex');
+    await p.getByRole('button', { name: 'Log in' }).click();
+    await p.getByRole('heading', { level: 1, name: 'Tokens' }).waitFor();
+    expect(await p.locator('.vendor').innerText()).toBe('globex');
+    await context.close();
   });
 });

@@ -15,7 +15,7 @@ import { createCustomer } from '../../src/service/customers.js';
 import { createLicense } from '../../src/service/licenses.js';
 import { changeTokenStatus, createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createVendor } from '../../src/service/vendors.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { buildImageLayout, MEDIA_TYPES, type BuiltImage } from '../helpers/oci-layout.js';
 import { runCliJsonAsync } from '../helpers/cli.js';
 import { runCommand } from '../helpers/run.js';
@@ -84,7 +84,7 @@ for (const [mode, start] of [
       ({ inst, app, host } = target);
       const rt = inst.runtime;
       const vendor = await createVendor(rt, inst.caller, { name: 'acme' });
-      acme = { vendorId: vendor.id, actor: { name: 'e2e', source: 'test' } };
+      acme = ownerCaller(vendor, { name: 'e2e', source: 'test' });
       const globex = await createCustomer(rt, acme, { name: 'globex' });
       licenseEnd = new Date(Date.now() + 30 * 86_400_000);
       await createLicense(rt, acme, { customer: globex.id, repositories: 'acme/app', tags: '1.*', validUntil: licenseEnd.toISOString() });

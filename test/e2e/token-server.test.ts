@@ -14,7 +14,7 @@ import { keyCertificateBundle, rotateKey } from '../../src/service/keys.js';
 import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
 import { changeTokenStatus, createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createVendor } from '../../src/service/vendors.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { startDistribution, type Distribution } from '../helpers/distribution.js';
 import { buildImageLayout, MEDIA_TYPES, type BuiltImage } from '../helpers/oci-layout.js';
 import { runCommand } from '../helpers/run.js';
@@ -55,7 +55,7 @@ describeE2E('token-server mode: docker-registry trusts Portcullis /token', () =>
     const rt = inst.runtime;
 
     const vendor = await createVendor(rt, inst.caller, { name: 'acme' });
-    acme = { vendorId: vendor.id, actor: { name: 'e2e', source: 'test' } };
+    acme = ownerCaller(vendor, { name: 'e2e', source: 'test' });
     const globex = await createCustomer(rt, acme, { name: 'globex' });
     const initech = await createCustomer(rt, acme, { name: 'initech' });
     lic.app = (await createLicense(rt, acme, { customer: globex.id, repositories: 'acme/app' })).id;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import type { CreatedToken } from '../../src/service/tokens.js';
 
 export interface TestInstance {
@@ -42,7 +42,7 @@ export async function startInstance(start: Date | 'real-time' = new Date('2026-1
   if (!created) throw new Error('expected a bootstrap token on a fresh data dir');
   return {
     runtime,
-    caller: { vendorId: runtime.operator.id, actor: { name: 'test', source: 'test' } },
+    caller: ownerCaller(runtime.operator, { name: 'test', source: 'test' }),
     bootstrap: created,
     dataDir,
     clock,

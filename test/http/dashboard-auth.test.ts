@@ -12,7 +12,7 @@ import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { InvitedBody, SessionBody, UserBody } from '../../src/http/routes/api/schemas.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createUser } from '../../src/service/users.js';
 import { createVendor } from '../../src/service/vendors.js';
@@ -95,12 +95,13 @@ describe('dashboard users, sessions and invitations', () => {
       PORTCULLIS_SERVER_PUBLIC_URL: 'http://registry.operator.test:5000',
     });
     app = await buildApp(inst.runtime);
-    admin = await createToken(inst.runtime, inst.caller, { type: 'vendor', name: 'admin', scopes: 'admin:*:*' });
+    // Owner-level: it makes owners, so it holds everything an owner does.
+    admin = await createToken(inst.runtime, inst.caller, { type: 'vendor', name: 'admin', scopes: 'pull,push,admin:*:*' });
     await newUser('owner@op.test', 'owner');
     await newUser('admin@op.test', 'admin');
     await newUser('viewer@op.test', 'viewer');
     const vendor = await createVendor(inst.runtime, inst.caller, { name: 'acme' });
-    acme = { vendorId: vendor.id, actor: { name: 'test', source: 'test' } };
+    acme = ownerCaller(vendor, { name: 'test', source: 'test' });
     acmeUserId = (await newUser('owner@acme.test', 'owner', acme)).id;
   });
 
@@ -126,8 +127,9 @@ describe('dashboard users, sessions and invitations', () => {
       expect(cookie).toContain('HttpOnly');
       expect(cookie).toContain('Path=/');
       expect(cookie).toContain('SameSite=Lax');
-      // Plain http public URL, plain connection: a Secure cookie would never come back.
+      // Plain http public URL, plain connection: a Secure cookie would never come back, and HSTS would be ignored.
       expect(cookie).not.toContain('Secure');
+      expect(s.res.headers['strict-transport-security']).toBeUndefined();
       // The cookie is a secret of its own, not the CSRF token.
       expect(s.csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(s.csrf).not.toBe(s.cookie);
@@ -161,17 +163,23 @@ describe('dashboard users, sessions and invitations', () => {
       for (const a of answers) expect(a).toEqual(answers[0]);
     });
 
-    it('marks the cookie Secure when the public URL is https', async () => {
+    it('marks the cookie Secure and names it __Host- when the public URL is https, and reads only that name', async () => {
       const tls = await startInstance(undefined, { PORTCULLIS_SERVER_PUBLIC_URL: 'https://registry.example.com' });
       try {
         await createUser(tls.runtime, tls.caller, { email: 'ann@example.com', role: 'owner', password: PASSWORD });
         const tlsApp = await buildApp(tls.runtime);
         const res = await tlsApp.inject({ method: 'POST', url: '/api/v1/session', payload: { email: 'ann@example.com', password: PASSWORD } });
         expect(res.statusCode).toBe(200);
-        expect(setCookie(res)).toMatch(/; Secure$/);
-        const out = await tlsApp.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie: `portcullis_session=${cookieValue(res)}`, 'x-csrf-token': res.json().csrf_token } });
+        expect(setCookie(res)).toMatch(/^__Host-portcullis_session=[A-Za-z0-9_-]{43}; Max-Age=\d+; HttpOnly; Path=\/; SameSite=Lax; Secure$/);
+        expect(setCookie(res)).not.toMatch(/Domain=/i);
+        expect(res.headers['strict-transport-security']).toBe('max-age=31536000');
+        const csrf = { 'x-csrf-token': res.json().csrf_token };
+        // An unprefixed cookie could have been planted by a sibling subdomain: it does not count here.
+        const planted = await tlsApp.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie: `portcullis_session=${cookieValue(res)}` } });
+        expect(planted.statusCode).toBe(401);
+        const out = await tlsApp.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie: `__Host-portcullis_session=${cookieValue(res)}`, ...csrf } });
         expect(out.statusCode).toBe(204);
-        expect(setCookie(out)).toMatch(/^portcullis_session=; Max-Age=0; .*Secure$/);
+        expect(setCookie(out)).toMatch(/^__Host-portcullis_session=; Max-Age=0; .*Path=\/; .*Secure$/);
         await tlsApp.close();
       } finally {
         await tls.cleanup();
@@ -286,8 +294,11 @@ describe('dashboard users, sessions and invitations', () => {
       const demote = await call('PATCH', `/api/v1/users/${made.json().id}`, { session: s, payload: { role: 'viewer' } });
       expect(demote.json()).toMatchObject({ role: 'viewer' });
       expect((await call('DELETE', `/api/v1/users/${made.json().id}`, { session: s })).statusCode).toBe(204);
-      const token = await call('POST', '/api/v1/tokens', { session: s, payload: { type: 'vendor', name: 'ci', scopes: 'pull,push,admin:tokens:write,admin:*:read' } });
+      const token = await call('POST', '/api/v1/tokens', { session: s, payload: { type: 'vendor', name: 'ci', scopes: 'admin:tokens:write,admin:*:read' } });
       expect(token.statusCode, token.body).toBe(201);
+      // In the operator vendor, pull and push reach every namespace: an owner's to give, not an admin's.
+      const reach = await call('POST', '/api/v1/tokens', { session: s, payload: { type: 'vendor', name: 'ci', scopes: 'pull,push' } });
+      expect(reach.statusCode, reach.body).toBe(403);
     });
 
     it('an owner makes owners', async () => {
@@ -495,7 +506,7 @@ describe('dashboard users, sessions and invitations', () => {
       const plain = await startInstance();
       try {
         const plainApp = await buildApp(plain.runtime);
-        const token = await createToken(plain.runtime, plain.caller, { type: 'vendor', name: 'a', scopes: 'admin:*:*' });
+        const token = await createToken(plain.runtime, plain.caller, { type: 'vendor', name: 'a', scopes: 'pull,push,admin:*:*' });
         const res = await plainApp.inject({ method: 'POST', url: '/api/v1/invitations', headers: { authorization: bearer(token) }, payload: { email: 'ann@example.com', role: 'owner', mode: 'link' } });
         expect(res.statusCode, res.body).toBe(201);
         const { invitation } = res.json();
@@ -517,7 +528,7 @@ describe('dashboard users, sessions and invitations', () => {
       expect(res.headers['cache-control']).toBe('no-store');
       const { user, invitation } = res.json();
       expect(user).toMatchObject({ status: 'active', must_change_password: true });
-      expect(invitation).toMatchObject({ emailed: false, url: null, expires_at: null, temporary_password: expect.stringMatching(/^[A-Za-z0-9]{32}$/) });
+      expect(invitation).toMatchObject({ emailed: false, url: null, expires_at: new Date(inst.clock.now.getTime() + 7 * 86_400_000).toISOString(), temporary_password: expect.stringMatching(/^[A-Za-z0-9]{32}$/) });
       expect(smtp.mails.some((m) => m.to.includes('temp@op.test'))).toBe(false);
       expect((await call('GET', `/api/v1/users/${user.id}`, { authorization: bearer(admin) })).body).not.toContain(invitation.temporary_password);
 
@@ -533,11 +544,41 @@ describe('dashboard users, sessions and invitations', () => {
       expect((await call('GET', '/api/v1/customers', { session: s })).statusCode).toBe(200);
     });
 
-    it('409 for an address that already has a user, whatever its case or vendor', async () => {
+    it('a temporary password ends after invitation_ttl (7 days) with the same 401 as a wrong password; one the user chose does not', async () => {
+      const invite = async (email: string) => {
+        const res = await call('POST', '/api/v1/invitations', { authorization: bearer(admin), payload: { email, role: 'viewer', mode: 'password' } });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json().invitation.temporary_password as string;
+      };
+      const unused = await invite('temp-unused@op.test');
+      const used = await invite('temp-used@op.test');
+      const s = await login('temp-used@op.test', used);
+      expect((await call('POST', '/api/v1/session/password', { session: s, payload: { current_password: used, new_password: 'chosen in time, kept' } })).statusCode).toBe(204);
+      const saved = inst.clock.now;
+      try {
+        inst.clock.now = new Date(saved.getTime() + 7 * 86_400_000 - 1000);
+        expect((await login('temp-unused@op.test', unused)).body.user.must_change_password).toBe(true);
+        inst.clock.now = new Date(saved.getTime() + 7 * 86_400_000);
+        const ended = await call('POST', '/api/v1/session', { payload: { email: 'temp-unused@op.test', password: unused } });
+        const wrong = await call('POST', '/api/v1/session', { payload: { email: 'temp-unused@op.test', password: 'not the password at all' } });
+        const nobody = await call('POST', '/api/v1/session', { payload: { email: 'nobody@op.test', password: unused } });
+        expect(ended.statusCode, ended.body).toBe(401);
+        expect(ended.json()).toEqual(wrong.json());
+        expect(ended.json()).toEqual(nobody.json());
+        expect(ended.headers['set-cookie']).toBeUndefined();
+        inst.clock.now = new Date(saved.getTime() + 30 * 86_400_000);
+        expect((await login('temp-used@op.test', 'chosen in time, kept')).body.user.must_change_password).toBe(false);
+      } finally {
+        inst.clock.now = saved;
+      }
+    });
+
+    // Another vendor's address is no conflict, and says nothing: test/http/user-emails.test.ts.
+    it('409 for an address that already has a user in the vendor, whatever its case', async () => {
       const cases: [string, Record<string, string>][] = [
         ['/api/v1/users', { email: 'VIEWER@op.test', role: 'viewer', password: PASSWORD }],
         ['/api/v1/invitations', { email: 'viewer@op.test', role: 'viewer' }],
-        ['/api/v1/invitations', { email: 'Owner@Acme.test', role: 'viewer', mode: 'password' }],
+        ['/api/v1/invitations', { email: 'Admin@OP.test', role: 'viewer', mode: 'password' }],
       ];
       for (const [path, payload] of cases) {
         const res = await call('POST', path, { authorization: bearer(admin), payload });
@@ -567,7 +608,7 @@ describe('dashboard users, sessions and invitations', () => {
   describe('owners, tenancy and audit', () => {
     it('the last active owner cannot be deleted, disabled or demoted, not even by itself', async () => {
       const solo = await createVendor(inst.runtime, inst.caller, { name: 'solo' });
-      const soloCaller = { vendorId: solo.id, actor: { name: 'test', source: 'test' } };
+      const soloCaller = ownerCaller(solo, { name: 'test', source: 'test' });
       const first = await newUser('first@solo.test', 'owner', soloCaller);
       const s = await login('first@solo.test');
       for (const [method, payload] of [

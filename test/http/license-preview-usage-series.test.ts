@@ -8,6 +8,7 @@ import { createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createVendor } from '../../src/service/vendors.js';
 import type { UsageEvent } from '../../src/core/model.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 /** The dashboard's two read-only helpers: the license preview and the pulls-per-day chart. */
 describe('license preview and usage series', () => {
@@ -37,7 +38,7 @@ describe('license preview and usage series', () => {
     await image('app/db', ['5']);
     await image('tools/cli', ['1.0']);
     const vendor = await createVendor(rt, inst.caller, { name: 'acme', namespaces: 'acme/**' });
-    const acme = { vendorId: vendor.id, actor: { name: 'test', source: 'test' } };
+    const acme = ownerCaller(vendor, { name: 'test', source: 'test' });
     await image('acme/secret', ['1.0']);
     acmeAdmin = await createToken(rt, acme, { type: 'vendor', name: 'acme admin', scopes: 'admin:*:*' });
     const acmeCustomer = await createCustomer(rt, acme, { name: 'hooli' });

@@ -103,16 +103,22 @@ describe('local-only mode (auth.enabled = false)', () => {
       expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(404);
       expect(res.json()).toMatchObject({ code: 'route_not_found', detail: expect.stringMatching(/admin API is off in local-only mode/) });
     }
-    // The one /api path left is the upstream registry's notification hook (its own shared secret, not the admin API).
+    // Not even the upstream registry's notification hook: that exists in gateway mode only.
     const apiRoutes = app.printRoutes({ commonPrefix: false }).split('\n').filter((l) => l.includes('api'));
-    expect(apiRoutes.map((l) => l.replace(/^[\s│├└─]+/, ''))).toEqual(['/api/v1/upstream/events (POST)']);
+    expect(apiRoutes).toEqual([]);
+    const events = await app.inject({ method: 'POST', url: '/api/v1/upstream/events', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect(events.statusCode).toBe(404);
+    expect(events.json()).toMatchObject({ code: 'route_not_found' });
   });
 
-  it('keeps /healthz, /readyz and /metrics', async () => {
-    for (const url of ['/healthz', '/readyz', '/metrics']) {
+  it('keeps /healthz, /readyz and /metrics, the last behind its token as in every mode', async () => {
+    for (const url of ['/healthz', '/readyz']) {
       const res = await app.inject({ url, remoteAddress: '192.0.2.7' });
       expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
     }
+    expect((await app.inject({ url: '/metrics', remoteAddress: '127.0.0.1' })).statusCode).toBe(401);
+    const scrape = await app.inject({ url: '/metrics', remoteAddress: '192.0.2.7', headers: { authorization: `Bearer ${inst.bootstrap.token.id}.${inst.bootstrap.secret}` } });
+    expect(scrape.statusCode, scrape.body).toBe(200);
   });
 });
 

@@ -19,7 +19,7 @@ import { createCustomer } from '../../src/service/customers.js';
 import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
 import { createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createVendor } from '../../src/service/vendors.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 import {
   auth,
@@ -97,9 +97,9 @@ describe('built-in registry over HTTP (OCI Distribution 1.1)', () => {
     app = await buildApp(inst.runtime);
     const rt = inst.runtime;
     const acmeVendor = await createVendor(rt, inst.caller, { name: 'acme' });
-    acme = { vendorId: acmeVendor.id, actor: { name: 'test', source: 'test' } };
+    acme = ownerCaller(acmeVendor, { name: 'test', source: 'test' });
     const betaV = await createVendor(rt, inst.caller, { name: 'beta' });
-    const beta: Caller = { vendorId: betaV.id, actor: { name: 'test', source: 'test' } };
+    const beta: Caller = ownerCaller(betaV, { name: 'test', source: 'test' });
     const globex = await createCustomer(rt, acme, { name: 'globex' });
     await createLicense(rt, acme, { customer: globex.id, repositories: 'acme/app', tags: '1.*', validUntil: '30d' });
     const initechCustomer = await createCustomer(rt, acme, { name: 'initech' });

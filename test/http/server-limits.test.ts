@@ -76,10 +76,14 @@ describe('server limits', () => {
     expect(app.server.requestTimeout).toBe(0);
   });
 
-  it('answers a JSON body over 1 MiB with 413 problem+json, before authentication', async () => {
+  it('answers a JSON body over 1 MiB with 413 problem+json; on the admin API only once the credentials passed', async () => {
     const big = JSON.stringify({ name: 'x'.repeat(1024 * 1024 + 10) });
-    for (const url of ['/api/v1/customers', '/token']) {
-      const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: big });
+    // Credentials come first: a stranger's body is never read, whatever its size.
+    const stranger = await app.inject({ method: 'POST', url: '/api/v1/customers', headers: { 'content-type': 'application/json' }, payload: big });
+    expect(stranger.statusCode).toBe(401);
+    const admin = `Bearer ${inst.bootstrap.token.id}.${inst.bootstrap.secret}`;
+    for (const [url, headers] of [['/api/v1/customers', { authorization: admin }], ['/token', {}]] as const) {
+      const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, payload: big });
       expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBe(413);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.json()).toMatchObject({ status: 413, code: 'invalid_input', title: expect.stringMatching(/Too Large/), detail: expect.stringMatching(/body/i) });

@@ -12,7 +12,7 @@ import { createPlan } from '../../src/service/plans.js';
 import { createVendor } from '../../src/service/vendors.js';
 import { keyCertificateBundle, rotateKey } from '../../src/service/keys.js';
 import { libtrustKeyId } from '../../src/auth/signing-keys.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -40,7 +40,7 @@ describe('/token', () => {
     app = await buildApp(inst.runtime);
     const rt = inst.runtime;
     const vendor = await createVendor(rt, inst.caller, { name: 'acme' });
-    acme = { vendorId: vendor.id, actor: { name: 'test', source: 'test' } };
+    acme = ownerCaller(vendor, { name: 'test', source: 'test' });
     const customer = await createCustomer(rt, acme, { name: 'globex' });
     const other = await createCustomer(rt, acme, { name: 'initech' });
     const plan = await createPlan(rt, acme, { name: 'tools', repositories: 'acme/tools/*' });
@@ -325,6 +325,27 @@ describe('/token', () => {
       expect((await use()).statusCode).toBe(401);
     });
 
+    it('a refresh token ends 30 days after the login by default (auth.refresh_token_ttl), though its token lives on', async () => {
+      expect(inst.runtime.config.auth.refresh_token_ttl).toBe('30d');
+      const tok = await createToken(inst.runtime, acme, { type: 'vendor', name: 'long-lived' });
+      const login = await getToken({ offline_token: 'true', client_id: 'docker' }, auth(tok));
+      const refresh = login.json().refresh_token as string;
+      const use = () => postToken({ grant_type: 'refresh_token', refresh_token: refresh, client_id: 'docker' });
+      const saved = inst.clock.now;
+      try {
+        inst.clock.now = new Date(saved.getTime() + 30 * 24 * HOUR - 1000);
+        expect((await use()).statusCode).toBe(200);
+        inst.clock.now = new Date(saved.getTime() + 30 * 24 * HOUR);
+        const ended = await use();
+        expect(ended.statusCode).toBe(401);
+        expect(ended.json()).toMatchObject({ code: 'unauthenticated', error: 'invalid_grant' });
+        // The secret still works: a new login gives a new refresh token.
+        expect((await getToken({ offline_token: 'true', client_id: 'docker' }, auth(tok))).json().refresh_token).toMatch(/^rt1\./);
+      } finally {
+        inst.clock.now = saved;
+      }
+    });
+
     it('a forged or altered refresh token is refused', async () => {
       const login = await getToken({ offline_token: 'true', client_id: 'docker' }, auth(t.vendor!));
       const refresh = login.json().refresh_token as string;
@@ -354,6 +375,21 @@ describe('/token', () => {
       const res = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json' }, payload: '{"grant_type":"password"}' });
       expect(res.statusCode).toBe(400);
       expect(res.json().detail).toContain('x-www-form-urlencoded');
+    });
+
+    it('the form parser serves /token alone: the admin API refuses a form body with 415 problem+json', async () => {
+      const full = `${inst.bootstrap.token.id}.${inst.bootstrap.secret}`;
+      const before = (await app.inject({ url: '/api/v1/customers', headers: { authorization: `Bearer ${full}` } })).json().items.length;
+      for (const [url, headers] of [
+        ['/api/v1/customers', { authorization: `Bearer ${full}` }],
+        ['/api/v1/session', {}],
+      ] as const) {
+        const res = await app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'name=from-a-form&email=a%40example.com&password=x' });
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(415);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(res.json()).toMatchObject({ status: 415 });
+      }
+      expect((await app.inject({ url: '/api/v1/customers', headers: { authorization: `Bearer ${full}` } })).json().items.length).toBe(before);
     });
   });
 
@@ -429,7 +465,7 @@ describe('/token', () => {
   describe('/metrics', () => {
     it('counts issued and rejected tokens by reason', async () => {
       const metric = async (name: string) => {
-        const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+        const text = (await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: auth(inst.bootstrap) } })).body;
         const line = text.split('\n').find((l) => l.startsWith(name));
         return line === undefined ? 0 : Number(line.split(' ').pop());
       };
@@ -442,7 +478,7 @@ describe('/token', () => {
       expect(await metric('registry_token_issued_total')).toBe(issued + 1);
       expect(await metric('registry_token_rejected_total{reason="bad_secret"}')).toBe(badSecret + 1);
       expect(await metric('registry_token_rejected_total{reason="invalid_request"}')).toBe(invalidRequest + 1);
-      const res = await app.inject({ method: 'GET', url: '/metrics' });
+      const res = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: auth(inst.bootstrap) } });
       expect(res.headers['content-type']).toContain('text/plain');
       expect(res.body).toContain('# TYPE registry_token_rejected_total counter');
     });

@@ -13,6 +13,7 @@ import { WebhookNotifier } from '../../src/notify/webhook.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 import { startWebhookReceiver, type ReceivedHook, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 const SECRET = 'a-webhook-secret-of-some-length';
 const DAY = 86_400_000;
@@ -177,7 +178,7 @@ describe('expiry warnings through a webhook', () => {
 
   it("covers every vendor, names each one's own vendor, and warns about vendor tokens with no customer", async () => {
     const vendor = await createVendor(inst.runtime, inst.caller, { name: 'acme' });
-    const acme = { vendorId: vendor.id, actor: { name: 'test', source: 'test' } };
+    const acme = ownerCaller(vendor, { name: 'test', source: 'test' });
     const ci = await createToken(inst.runtime, acme, { type: 'vendor', name: 'ci', expires: '1d' });
     await round();
     expect(payloads(hook.received)).toMatchObject([{ vendor: { id: vendor.id, name: 'acme' }, customer: null, object: { type: 'token', id: ci.token.id, name: 'ci' }, days_left: 1 }]);

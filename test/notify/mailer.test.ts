@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smtpSchema } from '../../src/config/schema.js';
+import { normalizeEmail } from '../../src/core/email-address.js';
 import { createMailer, invitationMail } from '../../src/notify/mailer.js';
 import { startSmtpCatcher, type SmtpCatcher } from '../helpers/smtp-catcher.js';
 
@@ -31,6 +32,23 @@ describe('mailer', () => {
       await expect(createMailer(config(), 'smtp-secret')!.send({ to: 'bob@example.com', subject: 's', text: 't', html: 'h' })).rejects.toThrow(/550/);
     } finally {
       smtp.reject = undefined;
+    }
+  });
+
+  it('delivers to exactly the one mailbox normalizeEmail accepted; what it refuses would have reached someone else', async () => {
+    const mailer = createMailer(config(), 'smtp-secret')!;
+    const sendTo = async (to: string) => {
+      const before = smtp.mails.length;
+      await mailer.send({ to, subject: 'Invitation', text: 't', html: 'h' });
+      return smtp.mails.slice(before).flatMap((m) => m.to);
+    };
+    for (const accepted of ['ann@example.com', 'first.last+tag@sub.example.co.uk', "o'brien@example.ie", 'a/b=c?d^e`f{g|h}i~j#k$l&m*n@example.com']) {
+      expect(await sendTo(normalizeEmail(accepted)), accepted).toEqual([accepted]);
+    }
+    // The attacks the check stops: sent as typed, each mail goes to evil@example.com.
+    for (const attack of ['x,evil@example.com', 'x;evil@example.com', 'x:evil@example.com', 'x<evil@example.com>']) {
+      expect(() => normalizeEmail(attack), JSON.stringify(attack)).toThrow(/one plain mailbox/);
+      expect(await sendTo(attack).catch(() => []), JSON.stringify(attack)).toContain('evil@example.com');
     }
   });
 

@@ -10,6 +10,7 @@ import { keyCertificateBundle, rotateKey } from '../../src/service/keys.js';
 import { createToken } from '../../src/service/tokens.js';
 import { expectCliError, initDataDir, runCliWithAsync } from '../helpers/cli.js';
 import { newPemKey, newPepper, openWithSecrets, secretFile, secretsConfigFile, tempDir } from '../helpers/secrets.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const tokenFor = (app: FastifyInstance, user: string, secret: string) =>
@@ -43,7 +44,7 @@ describe('env and file backends', () => {
       expect(Buffer.from(runtime.pepper)).toEqual(Buffer.from(pepper, 'base64'));
       expect(existsSync(join(dataDir, 'pepper'))).toBe(false);
 
-      const ci = await createToken(runtime, { vendorId: runtime.operator.id, actor: { name: 't', source: 't' } }, { type: 'vendor', name: 'ci' });
+      const ci = await createToken(runtime, ownerCaller(runtime.operator, { name: 't', source: 't' }), { type: 'vendor', name: 'ci' });
       const res = await tokenFor(app, ci.token.id, ci.secret);
       expect(res.statusCode, res.body).toBe(200);
       const jwt = (res.json() as { token: string }).token;
@@ -90,7 +91,7 @@ describe('env and file backends', () => {
   it('moving the data-dir pepper into a backend: the same value carries on; a different one is refused while the file is there', async () => {
     const dataDir = dir();
     const first = await openWithSecrets(dataDir, {}, { initialize: true, env: {} });
-    const ci = await createToken(first.runtime, { vendorId: first.runtime.operator.id, actor: { name: 't', source: 't' } }, { type: 'vendor', name: 'ci' });
+    const ci = await createToken(first.runtime, ownerCaller(first.runtime.operator, { name: 't', source: 't' }), { type: 'vendor', name: 'ci' });
     await first.runtime.close();
     const filePepper = readFileSync(join(dataDir, 'pepper'), 'utf8');
 
@@ -119,7 +120,7 @@ describe('env and file backends', () => {
     const dataDir = dir();
     const { runtime } = await openWithSecrets(dataDir, { signing_key: `file:${keyFile}` }, { initialize: true, env: {} });
     try {
-      const caller = { vendorId: runtime.operator.id, actor: { name: 't', source: 't' } };
+      const caller = ownerCaller(runtime.operator, { name: 't', source: 't' });
       const err = await failure(rotateKey(runtime, caller));
       expect(err.message).toBe(`the signing key comes from secrets.signing_key (file:${keyFile}): rotate it there and restart Portcullis; \`keys rotate\` only makes keys in the data dir`);
       expect(err.field).toBe('secrets.signing_key');
@@ -140,9 +141,12 @@ describe('an external key and certificates', () => {
     const open = () => openWithSecrets(dataDir, { signing_key: `file:${keyFile}` }, { initialize: true, env: {} });
 
     let { runtime } = await open();
-    const caller = { vendorId: runtime.operator.id, actor: { name: 't', source: 't' } };
+    const caller = ownerCaller(runtime.operator, { name: 't', source: 't' });
     const { bundle, certified } = await keyCertificateBundle(runtime, caller);
-    const [ca, leaf] = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.map((p) => new X509Certificate(p));
+    // The bundle is the CA alone; the key's leaf travels in each token's x5c.
+    const [ca, ...more] = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.map((p) => new X509Certificate(p));
+    expect(more).toEqual([]);
+    const leaf = new X509Certificate(runtime.keys.current().certificateChain[0]!);
     const kid = libtrustKeyId(createPublicKey(first));
     expect(certified).toEqual([runtime.keys.current().name]);
     expect(leaf!.subject).toBe(`CN=${kid}`);

@@ -11,6 +11,7 @@ import { expectCliError, runCliWithAsync } from '../helpers/cli.js';
 import { runCommand } from '../helpers/run.js';
 import { createPassStore, newPemKey, newPepper, openWithSecrets, secretsConfigFile, tempDir, type PassStore } from '../helpers/secrets.js';
 import { describeE2E } from '../helpers/system-tools.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const SECRETS = { pepper: 'pass:portcullis/pepper', signing_key: 'pass:portcullis/signing-key' };
@@ -50,7 +51,7 @@ describeE2E('secrets from a real pass store', () => {
       expect(existsSync(join(dataDir, 'keys')) ? readdirSync(join(dataDir, 'keys')) : []).toEqual([]);
 
       app = await buildApp(runtime);
-      const ci = await createToken(runtime, { vendorId: runtime.operator.id, actor: { name: 'test', source: 'test' } }, { type: 'vendor', name: 'ci' });
+      const ci = await createToken(runtime, ownerCaller(runtime.operator, { name: 'test', source: 'test' }), { type: 'vendor', name: 'ci' });
       const res = await tokenFor(app, ci.token.id, ci.secret);
       expect(res.statusCode, res.body).toBe(200);
       const jwt = (res.json() as { token: string }).token;
@@ -75,7 +76,7 @@ describeE2E('secrets from a real pass store', () => {
   it('reopened (as a CLI command does), the same pepper from pass still checks a token made earlier; another pepper in pass locks it out', async () => {
     // Only the pepper links a token's secret to its stored hash.
     const first = await open(false);
-    const ci = await createToken(first.runtime, { vendorId: first.runtime.operator.id, actor: { name: 'test', source: 'test' } }, { type: 'vendor', name: 'reopen' });
+    const ci = await createToken(first.runtime, ownerCaller(first.runtime.operator, { name: 'test', source: 'test' }), { type: 'vendor', name: 'reopen' });
     await first.runtime.close();
 
     const again = await open(false);

@@ -16,6 +16,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createToken } from '../../src/service/tokens.js';
 import { resolveExternalSecrets } from '../../src/secrets/external-secrets.js';
 import { newPemKey, newPepper, openWithSecrets, tempDir } from '../helpers/secrets.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 /** The stand-in. A "sops file" here is JSON: { sops_fake: { plain } } or { sops_fake: { values } }, or a failure to act out. */
 const FAKE_SOPS = `#!${process.execPath}
@@ -72,7 +73,7 @@ describe('sops backend (stand-in sops on PATH)', () => {
     try {
       expect(Buffer.from(runtime.pepper)).toEqual(Buffer.from(pepper, 'base64'));
       expect(runtime.smtpPassword).toBe('smtp-secret');
-      const ci = await createToken(runtime, { vendorId: runtime.operator.id, actor: { name: 't', source: 't' } }, { type: 'vendor', name: 'ci' });
+      const ci = await createToken(runtime, ownerCaller(runtime.operator, { name: 't', source: 't' }), { type: 'vendor', name: 'ci' });
       const res = await app.inject({ method: 'GET', url: '/token?service=portcullis&scope=repository:acme/app:pull', headers: { authorization: `Basic ${Buffer.from(`${ci.token.id}:${ci.secret}`).toString('base64')}` } });
       expect(res.statusCode, res.body).toBe(200);
       await jwtVerify((res.json() as { token: string }).token, createPublicKey(pem), { issuer: 'portcullis', audience: 'portcullis' });

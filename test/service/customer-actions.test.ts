@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { presentCustomerAction } from '../../src/present.js';
-import type { Caller } from '../../src/service/context.js';
+import { ownerCaller, type Caller } from '../../src/service/context.js';
 import { previewCustomerAction, resumeCustomer, revokeCustomer, suspendCustomer } from '../../src/service/customer-actions.js';
 import { createCustomer } from '../../src/service/customers.js';
 import { changeLicenseStatus, createLicense } from '../../src/service/licenses.js';
@@ -144,7 +144,7 @@ describe('customer-wide actions', () => {
   it("does not find another vendor's customer, by name or id", async () => {
     const rt = inst.runtime;
     const vendor = await createVendor(rt, inst.caller, { name: 'acme' });
-    const acme: Caller = { vendorId: vendor.id, actor: { name: 'test', source: 'test' } };
+    const acme: Caller = ownerCaller(vendor, { name: 'test', source: 'test' });
     for (const ref of ['globex', customerId]) {
       await expect(suspendCustomer(rt, acme, ref)).rejects.toMatchObject({ code: 'not_found' });
       await expect(revokeCustomer(rt, acme, ref)).rejects.toMatchObject({ code: 'not_found' });

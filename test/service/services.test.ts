@@ -7,6 +7,7 @@ import { createPlan, deletePlan } from '../../src/service/plans.js';
 import { changeTokenStatus, createToken, listTokens } from '../../src/service/tokens.js';
 import { createVendor } from '../../src/service/vendors.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
+import { ownerCaller } from '../../src/service/context.js';
 
 describe('services', () => {
   let inst: TestInstance;
@@ -140,8 +141,8 @@ describe('services', () => {
     const rt = inst.runtime;
     const beta = await createVendor(rt, inst.caller, { name: 'beta' });
     expect(beta.namespaces).toEqual(['beta/**']);
-    const betaCaller = { vendorId: beta.id, actor: inst.caller.actor };
-    await expect(createVendor(rt, betaCaller, { name: 'gamma' })).rejects.toThrow(/only the operator/);
+    const betaCaller = ownerCaller(beta, inst.caller.actor);
+    await expect(createVendor(rt, betaCaller, { name: 'gamma' })).rejects.toThrow(/owner-level authority of the operator vendor/);
     await createCustomer(rt, betaCaller, { name: 'globex' });
     const mine = await createToken(rt, inst.caller, { type: 'vendor', name: 'mine' });
     expect(await listTokens(rt, betaCaller)).toEqual([]);

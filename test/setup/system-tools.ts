@@ -48,6 +48,10 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   { pkg: 'gnupg', binary: '/usr/bin/gpg-agent' },
   // The dashboard's browser tests drive it through playwright-core (test/e2e/dashboard.test.ts).
   { pkg: 'chromium', binary: '/usr/bin/chromium' },
+  // A real Prometheus scrapes /metrics with a bearer token from credentials_file (test/e2e/metrics-scrape.test.ts).
+  { pkg: 'prometheus', binary: '/usr/bin/prometheus' },
+  // HTTPS checked with and without the test CA (test/e2e/tls.test.ts).
+  { pkg: 'curl', binary: '/usr/bin/curl' },
 ];
 
 function present(binary: string): boolean {

@@ -304,11 +304,39 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await store.getBlobLink('acme/app', d('9'))).toEqual({ size: 42 });
         expect(await store.getBlobLink('acme/db', d('9'))).toBeUndefined();
         await store.putManifest(manifest('acme/app', d('a')));
-        expect([...(await store.referencedDigests())].sort()).toEqual([d('1'), d('9'), d('a'), d('c')].sort());
+        const refs = await store.registryReferences();
+        expect(refs.manifests).toEqual([{ repository: 'acme/app', digest: d('a'), children: [d('c'), d('1')] }]);
+        expect(refs.links).toEqual([{ repository: 'acme/app', digest: d('9'), size: 42, linkedAt: t0 }]);
         for (const x of ['1', '9', 'a', 'c']) expect(await store.isDigestReferenced(d(x))).toBe(true);
         expect(await store.isDigestReferenced(d('f'))).toBe(false);
         expect(await store.unlinkBlob('acme/app', d('9'))).toBe(true);
         expect(await store.getBlobLink('acme/app', d('9'))).toBeUndefined();
+      });
+
+      it('moves a link\'s time when it is linked or touched again, and drops it only when stale and unreferenced', async () => {
+        await store.linkBlob('acme/app', d('1'), 10, t0);
+        await store.linkBlob('acme/app', d('2'), 20, t0);
+        await store.linkBlob('acme/db', d('2'), 20, t0);
+        await store.putManifest(manifest('acme/app', d('a')));
+        // d('1') is a child of acme/app's manifest: referenced, so it stays however old.
+        expect(await store.dropStaleBlobLink('acme/app', d('1'), later(60))).toBe(false);
+        // Young (linked at or after the cutoff): stays.
+        expect(await store.dropStaleBlobLink('acme/app', d('2'), t0)).toBe(false);
+        // Linked again later: its time moves, and an older cutoff no longer reaches it.
+        await store.linkBlob('acme/app', d('2'), 20, later(30));
+        expect(await store.dropStaleBlobLink('acme/app', d('2'), later(10))).toBe(false);
+        expect(await store.touchBlobLink('acme/app', d('2'), later(50))).toEqual({ size: 20 });
+        expect(await store.dropStaleBlobLink('acme/app', d('2'), later(40))).toBe(false);
+        expect(await store.touchBlobLink('acme/app', d('f'), later(50))).toBeUndefined();
+        // Stale and unreferenced in its repository: dropped; the same blob's link in acme/db is its own.
+        expect(await store.dropStaleBlobLink('acme/app', d('2'), later(60))).toBe(true);
+        expect(await store.getBlobLink('acme/app', d('2'))).toBeUndefined();
+        expect(await store.getBlobLink('acme/db', d('2'))).toEqual({ size: 20 });
+        expect(await store.dropStaleBlobLink('acme/app', d('2'), later(60))).toBe(false);
+        // A manifest in another repository does not keep acme/db's link.
+        await store.putManifest(manifest('acme/other', d('b'), { children: [{ digest: d('2'), kind: 'blob' }] }));
+        expect(await store.dropStaleBlobLink('acme/db', d('2'), later(60))).toBe(true);
+        expect((await store.registryReferences()).links.map((l) => [l.repository, l.digest, l.linkedAt])).toEqual([['acme/app', d('1'), t0]]);
       });
     });
 
@@ -345,21 +373,39 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
 
     describe('users, sessions and invitations', () => {
-      it('round-trips every field of a user, and finds it by e-mail for login only with its hash', async () => {
+      it('round-trips every field of a user, and finds it by e-mail, with its hash, for login and within its vendor', async () => {
         const u = user('usr_1', 'ven_a', 'ann@example.com', { role: 'owner', mustChangePassword: true, lastLoginAt: later(5) });
         await store.insertUser(u);
-        expect(await store.findUserForAuth('ann@example.com')).toEqual(u);
+        expect(await store.findUsersForAuth('ann@example.com')).toEqual([u]);
+        expect(await store.findUserByEmail('ven_a', 'ann@example.com')).toEqual(u);
+        expect(await store.findUserByEmail('ven_b', 'ann@example.com')).toBeUndefined();
         const { passwordHash: _hash, ...plain } = u;
         expect(await store.getUser('ven_a', 'usr_1')).toEqual(plain);
-        expect(await store.findUserForAuth('nobody@example.com')).toBeUndefined();
+        expect(await store.findUsersForAuth('nobody@example.com')).toEqual([]);
+        expect(await store.findUserByEmail('ven_a', 'nobody@example.com')).toBeUndefined();
         const invited = user('usr_2', 'ven_a', 'bob@example.com', { status: 'invited', passwordHash: null });
         await store.insertUser(invited);
-        expect(await store.findUserForAuth('bob@example.com')).toEqual(invited);
+        expect(await store.findUsersForAuth('bob@example.com')).toEqual([invited]);
       });
 
-      it('keeps e-mail addresses unique across vendors, and users within their vendor', async () => {
+      it('keeps e-mail addresses unique within a vendor only: one address may have a user in each vendor', async () => {
+        const a = user('usr_a', 'ven_a', 'pat@example.com', { createdAt: later(2), passwordHash: '$argon2id$a' });
+        const b = user('usr_b', 'ven_b', 'pat@example.com', { createdAt: later(1), passwordHash: '$argon2id$b' });
+        await store.insertUser(a);
+        await store.insertUser(b);
+        await expect(store.insertUser(user('usr_c', 'ven_a', 'pat@example.com'))).rejects.toThrow();
+        // Oldest first, each with its own hash.
+        expect(await store.findUsersForAuth('pat@example.com')).toEqual([b, a]);
+        expect(await store.findUserByEmail('ven_a', 'pat@example.com')).toEqual(a);
+        expect(await store.findUserByEmail('ven_b', 'pat@example.com')).toEqual(b);
+        expect((await store.listUsers('ven_a')).map((u) => u.id)).toEqual(['usr_a']);
+        // Deleting one vendor's user leaves the other's.
+        expect(await store.deleteUser('ven_b', 'usr_b')).toBe(true);
+        expect(await store.findUsersForAuth('pat@example.com')).toEqual([a]);
+      });
+
+      it('keeps users within their vendor', async () => {
         await store.insertUser(user('usr_1', 'ven_a', 'ann@example.com'));
-        await expect(store.insertUser(user('usr_2', 'ven_b', 'ann@example.com'))).rejects.toThrow();
         await store.insertUser(user('usr_3', 'ven_b', 'cid@example.com', { createdAt: later(1) }));
         await store.insertUser(user('usr_4', 'ven_a', 'dee@example.com', { createdAt: later(2) }));
         expect((await store.listUsers('ven_a')).map((u) => u.id)).toEqual(['usr_1', 'usr_4']);
@@ -375,9 +421,9 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       it('changes only the given fields and the update time; a login moves last_login_at only', async () => {
         await store.insertUser(user('usr_1', 'ven_a', 'ann@example.com', { status: 'invited', passwordHash: null }));
         await store.updateUser('ven_a', 'usr_1', { status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true }, later(10));
-        expect(await store.findUserForAuth('ann@example.com')).toMatchObject({ role: 'viewer', status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true, updatedAt: later(10) });
+        expect(await store.findUserByEmail('ven_a', 'ann@example.com')).toMatchObject({ role: 'viewer', status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true, updatedAt: later(10) });
         await store.updateUser('ven_a', 'usr_1', { role: 'admin' }, later(20));
-        expect(await store.findUserForAuth('ann@example.com')).toMatchObject({ role: 'admin', status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true, updatedAt: later(20) });
+        expect(await store.findUserByEmail('ven_a', 'ann@example.com')).toMatchObject({ role: 'admin', status: 'active', passwordHash: '$argon2id$new', mustChangePassword: true, updatedAt: later(20) });
         await store.recordLogin('ven_a', 'usr_1', later(30));
         expect(await store.getUser('ven_a', 'usr_1')).toMatchObject({ lastLoginAt: later(30), updatedAt: later(20) });
       });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.js';
+import { parseWholeNumber } from '../../core/text.js';
 import type { presentAudit } from '../../present.js';
 import { json, table } from '../output.js';
 import { print, withApi } from '../context.js';
@@ -15,8 +15,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--limit <n>', 'at most this many events, the latest (default 1000)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
-      const limit = opts.limit === undefined ? 1000 : Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw invalid(`--limit must be a whole number from 1 to 100000, got "${opts.limit}"`, 'limit');
+      const limit = opts.limit === undefined ? 1000 : parseWholeNumber(opts.limit, '--limit', { min: 1, max: 100_000 }, 'limit');
       await withApi(cmd, async (api) => {
         // The API pages newest first; like tail, the latest events are printed oldest first.
         const events = (await api.all<AuditJson>('/api/v1/audit', { since: opts.since, object: opts.object }, limit)).reverse();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { durationToSeconds, parseDuration } from '../../core/duration.js';
 import { invalid } from '../../core/errors.js';
 import { collectGarbage } from '../../registry/gc.js';
-import { requireOperator } from '../../service/vendors.js';
+import { authorize } from '../../core/operations.js';
 import { print, withLocal } from '../context.js';
 import { details, json } from '../output.js';
 
@@ -22,7 +22,7 @@ export function registerGcCommand(program: Command): void {
         throw invalid(`--grace: ${(err as Error).message}`, 'grace');
       }
       await withLocal(cmd, async (rt, caller) => {
-        await requireOperator(rt, caller, 'collects garbage');
+        authorize(caller.authority, 'gc.run');
         if (rt.upstream) throw invalid("gateway mode keeps no blobs: run the upstream registry's own garbage collector", 'registry.upstream');
         const result = await collectGarbage(rt.store, rt.blobs, {
           now: rt.now(),
@@ -31,10 +31,11 @@ export function registerGcCommand(program: Command): void {
           dryRun: opts.dryRun === true,
         });
         const bytes = result.removed.reduce((n, b) => n + b.size, 0);
-        if (opts.json) return print(json({ dry_run: opts.dryRun === true, removed: result.removed, removed_bytes: bytes, spared: result.spared, kept: result.kept, abandoned_uploads: result.abandonedUploads }));
+        if (opts.json) return print(json({ dry_run: opts.dryRun === true, removed: result.removed, removed_bytes: bytes, unlinked: result.unlinked, spared: result.spared, kept: result.kept, abandoned_uploads: result.abandonedUploads }));
         print(
           details([
             [opts.dryRun ? 'would remove' : 'removed', `${result.removed.length} blob(s), ${bytes} bytes`],
+            [opts.dryRun ? 'would unlink' : 'unlinked', `${result.unlinked.length} blob link(s) no manifest of their repository references`],
             ['kept', result.kept],
             ['spared (younger than grace)', result.spared],
             ['abandoned uploads removed', result.abandonedUploads],

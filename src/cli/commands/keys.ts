@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -9,8 +10,14 @@ import { UPSTREAM_EVENTS_PATH } from '../../http/routes/upstream-events.js';
 import { print, withLocal } from '../context.js';
 import { details, json, table } from '../output.js';
 
+/** When the key's leaf certificate ends: registries that trust the CA accept the key until then. */
+function certificateEnd(key: SigningKey): string | null {
+  const leaf = key.certificateChain[0];
+  return leaf ? new Date(new X509Certificate(leaf).validTo).toISOString() : null;
+}
+
 function presentKey(key: SigningKey, state: string) {
-  return { name: key.name, kid: key.kid, alg: key.alg, state, created_at: key.createdAt.toISOString(), certified: key.certificateChain.length > 0 };
+  return { name: key.name, kid: key.kid, alg: key.alg, state, created_at: key.createdAt.toISOString(), certified: key.certificateChain.length > 0, certificate_expires_at: certificateEnd(key) };
 }
 
 /**
@@ -59,7 +66,7 @@ export function registerKeyCommands(program: Command): void {
       await withLocal(cmd, async (rt, caller) => {
         const infos = await listKeys(rt, caller);
         if (opts.json) return print(json(infos.map((i) => presentKey(i.key, i.state))));
-        print(table(['name', 'alg', 'kid', 'state', 'certified'], infos.map((i) => [i.key.name, i.key.alg, i.key.kid, i.state, i.key.certificateChain.length > 0 ? 'yes' : 'no'])));
+        print(table(['name', 'alg', 'kid', 'state', 'certified', 'certificate ends'], infos.map((i) => [i.key.name, i.key.alg, i.key.kid, i.state, i.key.certificateChain.length > 0 ? 'yes' : 'no', certificateEnd(i.key) ?? '-'])));
       });
     });
 
@@ -67,13 +74,16 @@ export function registerKeyCommands(program: Command): void {
     .command('rotate')
     .description('create a new signing key; the old one stays published until its tokens expire')
     .option('--algorithm <alg>', 'ES256 or RS256 (default: auth.algorithm)')
+    .option('--new-ca', 'after a suspected compromise: set the instance CA aside and certify the new key with a new one (every registry then needs the new bundle)')
     .option('--json', 'print JSON')
     .action(async (opts, cmd: Command) => {
       await withLocal(cmd, async (rt, caller) => {
-        const { key, certified } = await rotateKey(rt, caller, opts.algorithm);
-        if (opts.json) return print(json(presentKey(key, 'current')));
-        print(details([['name', key.name], ['alg', key.alg], ['kid', key.kid], ['certified', certified ? 'yes' : 'no']]));
-        if (!certified) {
+        const { key, certified, retiredCa } = await rotateKey(rt, caller, { algorithm: opts.algorithm, newCa: opts.newCa === true });
+        if (opts.json) print(json({ ...presentKey(key, 'current'), new_ca: opts.newCa === true, retired_ca_files: retiredCa }));
+        else print(details([['name', key.name], ['alg', key.alg], ['kid', key.kid], ['certified', certified ? 'yes' : 'no'], ['certificate ends', certificateEnd(key) ?? '-']]));
+        if (opts.newCa) {
+          process.stderr.write('note: registries still trust only the old CA and now refuse every new token: run `portcullis keys cert --out FILE`, put FILE in place of each registry\'s rootcertbundle, and restart each registry\n');
+        } else if (!certified) {
           process.stderr.write('note: registries that trust keys through rootcertbundle need the new key: run `portcullis keys cert --out FILE` and update their bundle\n');
         }
       });
@@ -81,11 +91,12 @@ export function registerKeyCommands(program: Command): void {
 
   keys
     .command('cert')
-    .description("write the PEM bundle for a registry's auth.token.rootcertbundle (creates the instance CA on first use)")
+    .description("write the PEM bundle for a registry's auth.token.rootcertbundle: the instance CA alone (created on first use); certifies the current key")
     .option('--out <file>', 'write the bundle to this file, and print the registry config that uses it')
+    .option('--new-ca', 'with secrets.signing_key, after the key was replaced in its backend: set the instance CA aside and make a new one')
     .action(async (opts, cmd: Command) => {
       await withLocal(cmd, async (rt, caller) => {
-        const { bundle } = await keyCertificateBundle(rt, caller);
+        const { bundle } = await keyCertificateBundle(rt, caller, { newCa: opts.newCa === true });
         if (opts.out === undefined) return print(bundle);
         writeFileSync(opts.out, bundle, { mode: 0o644 });
         print(registryAuthConfig(rt.config, resolve(opts.out)));

@@ -4,13 +4,23 @@ import { invalid, notFound } from '../../core/errors.js';
 import { parseUsername, splitCredentials } from '../../core/token-format.js';
 import { print } from '../context.js';
 import { json, table } from '../output.js';
-import { checkRemoteName, checkRemoteUrl, readRemotes, remotesFile, writeRemotes } from '../remotes.js';
+import { checkRemoteName, checkRemoteUrl, isCleartextOffHost, readRemotes, remotesFile, writeRemotes } from '../remotes.js';
 
-/** The token from the argument, or from stdin with `-` so it stays out of shell history. */
-function tokenArgument(value: string): string {
-  const token = (value === '-' ? readFileSync(0, 'utf8') : value).trim();
+function warn(message: string): void {
+  process.stderr.write(`portcullis: warning: ${message}\n`);
+}
+
+/** The token from stdin with `-`; from the argument itself, with a warning, since every user of the machine can read it there. */
+function tokenArgument(name: string, value: string): string {
+  const fromStdin = value === '-';
+  const token = (fromStdin ? readFileSync(0, 'utf8') : value).trim();
   const parts = splitCredentials('token', token);
   if (!parts || parseUsername(parts.username)?.type !== 'vendor') throw invalid('the token must be a full vendor token, <username>.<secret> (vtok_….…), as token create printed it', 'token');
+  if (!fromStdin) {
+    warn(
+      `a token on the command line is visible to every user of this machine (ps, /proc) and stays in your shell history; give - instead and pass it on stdin: portcullis remotes set-token ${name} - < FILE`,
+    );
+  }
   return token;
 }
 
@@ -20,23 +30,27 @@ export function registerRemoteCommands(program: Command): void {
   remotes
     .command('add <name> <url>')
     .description('remember an instance by name (its base URL, e.g. https://portcullis.example.com)')
-    .action((name: string, url: string) => {
+    .option('--insecure-http', 'accept a plain http:// URL to another machine (the token then crosses the network in clear text)')
+    .action((name: string, url: string, opts: { insecureHttp?: boolean }) => {
       const all = readRemotes();
       checkRemoteName(name);
       if (all[name]) throw invalid(`a remote named ${name} exists already (${all[name].url}); remove it first`, 'name');
-      all[name] = { url: checkRemoteUrl(url) };
+      const base = checkRemoteUrl(url, opts.insecureHttp === true);
+      const cleartext = isCleartextOffHost(base);
+      all[name] = cleartext ? { url: base, insecure_http: true } : { url: base };
       writeRemotes(all);
-      print(`added ${name} ${all[name].url}; now: portcullis remotes set-token ${name} -   (reads the token from stdin)\n`);
+      if (cleartext) warn(`${name} is plain http:// to another machine (--insecure-http): its token crosses the network in clear text on every command`);
+      print(`added ${name} ${base}; now: portcullis remotes set-token ${name} -   (reads the token from stdin)\n`);
     });
 
   remotes
     .command('set-token <name> <token>')
-    .description('store the vendor token (<username>.<secret>, with admin scopes) used for a remote; - reads it from stdin')
+    .description('store the vendor token (<username>.<secret>, with admin scopes) used for a remote; give - to read it from stdin (recommended: an argument shows in ps)')
     .action((name: string, token: string) => {
       const all = readRemotes();
       const remote = all[checkRemoteName(name)];
       if (!remote) throw notFound(`no remote named ${name}: add it with portcullis remotes add ${name} URL`);
-      remote.token = tokenArgument(token);
+      remote.token = tokenArgument(name, token);
       writeRemotes(all);
       print(`token stored for ${name} in ${remotesFile()} (mode 0600)\n`);
     });

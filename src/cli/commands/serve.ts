@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
-import { looseSecretFiles } from '../../auth/instance-secrets.js';
+import { loosePermissions } from '../../auth/instance-secrets.js';
 import { publicUrl } from '../../config/load.js';
 import { invalid } from '../../core/errors.js';
+import { parseWholeNumber } from '../../core/text.js';
 import { fullToken } from '../../core/token-format.js';
 import { buildApp } from '../../http/app.js';
 import { createLogger } from '../../http/logger.js';
+import { listenForMetrics } from '../../http/metrics-listener.js';
+import { loadServeTls, reloadTlsOnChange } from '../../http/tls.js';
 import { startExpiryWarnings, type Repeating } from '../../notify/schedule.js';
+import { startCertificateRenewal } from '../../auth/certificate-renewal.js';
 import { openRuntime } from '../../runtime.js';
+import { lockDataDir } from '../../store/data-dir-lock.js';
+import { storeLocation } from '../../store/location.js';
 import type { CreatedToken } from '../../service/tokens.js';
 import { presentCreatedToken } from '../../present.js';
 import { checkLocalOnlyHost, warnLocalOnly } from '../local-only.js';
@@ -15,9 +21,7 @@ import { configFrom, print } from '../context.js';
 
 function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw invalid(`--port must be a number from 0 to 65535, got "${value}"`, 'port');
-  return n;
+  return parseWholeNumber(value, '--port', { min: 0, max: 65535 }, 'port');
 }
 
 /** The bootstrap secret goes to the terminal once, never through the logger. */
@@ -64,6 +68,9 @@ export function registerServeCommands(program: Command): void {
       checkLocalOnlyHost(config);
       const logger = createLogger(config.log.level);
       warnLocalOnly(config, logger);
+      const tls = await loadServeTls(config, logger);
+      // Before anything is written: a second serve must leave the journals and uploads alone.
+      const lock = lockDataDir(config.data_dir);
       const { runtime, created } = await openRuntime(config, {
         initialize: true,
         onBackgroundError: (err) => logger.error({ err }, 'background write (last-used times, usage) failed; will retry'),
@@ -71,8 +78,13 @@ export function registerServeCommands(program: Command): void {
         requireCache: true,
         onCacheError: (err) => logger.warn({ err }, 'Redis (cache.redis) failed: counting per instance and reading the store on every request until it answers again'),
       });
-      for (const file of looseSecretFiles(config.data_dir)) logger.warn({ file }, 'secret file is readable by group or others; chmod 600 it');
-      const app = await buildApp(runtime, { logger });
+      const location = storeLocation(config);
+      for (const loose of loosePermissions(config.data_dir, location.kind === 'sqlite' ? location.file : undefined)) logger.warn({ file: loose.path, mode: loose.mode }, loose.message);
+      // With the lock held no other serve can be uploading: whatever is half-written was left by a crash.
+      const leftovers = await runtime.blobs.removeCrashLeftovers();
+      if (leftovers.files > 0) logger.info(leftovers, 'removed half-written uploads an earlier serve left behind');
+      const app = await buildApp(runtime, { logger, tls: tls?.loaded.pair });
+      const tlsReloader = tls && reloadTlsOnChange(app.server, tls, logger);
       // What a crash left in the journals reaches the store before anything new is recorded.
       const recovered = await runtime.usage.recover();
       if (recovered > 0) logger.info({ events: recovered }, 'recovered usage events from the journal');
@@ -83,13 +95,19 @@ export function registerServeCommands(program: Command): void {
       await runtime.changes.start();
       let stopping = false;
       let expiryWarnings: Repeating | undefined;
+      let certificateRenewal: Repeating | undefined;
+      let metricsListener: Awaited<ReturnType<typeof listenForMetrics>>;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'stopping');
         await expiryWarnings?.stop();
+        await certificateRenewal?.stop();
+        tlsReloader?.stop();
+        await metricsListener?.close();
         await app.close();
         await runtime.close();
+        lock.release();
         process.exit(0);
       };
       process.on('SIGINT', () => void stop('SIGINT'));
@@ -102,11 +120,21 @@ export function registerServeCommands(program: Command): void {
         await runtime.close();
         throw invalid(`cannot listen on ${config.server.host}:${config.server.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'server.port');
       }
+      try {
+        metricsListener = await listenForMetrics(runtime, app.portcullisMetrics, logger);
+      } catch (err) {
+        if (created) print(bootstrapBanner(created, publicUrl(config)));
+        await app.close();
+        await runtime.close();
+        throw err;
+      }
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.server.port;
       const url = publicUrl({ ...config, server: { ...config.server, port } });
       if (created) print(bootstrapBanner(created, url));
-      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: url, cache: runtime.cacheLocation }, 'portcullis listening');
+      logger.info({ host: config.server.host, port, data_dir: config.data_dir, public_url: url, cache: runtime.cacheLocation, tls: tls !== undefined }, 'portcullis listening');
       if (!stopping) expiryWarnings = startExpiryWarnings(runtime, logger);
+      // Checked at start and on a timer: an expired leaf would make registries refuse every token.
+      if (!stopping) certificateRenewal = startCertificateRenewal(runtime, logger);
     });
 }

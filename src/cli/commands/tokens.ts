@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { presentCreatedToken, presentToken } from '../../present.js';
 import type { TokenAction } from '../../core/status.js';
+import { parseWholeNumber } from '../../core/text.js';
 import { parseRateLimit } from '../../service/tokens.js';
 import { details, json, table } from '../output.js';
 import { print, withApi } from '../context.js';
@@ -41,7 +42,7 @@ export function registerTokenCommands(program: Command): void {
     .action(async (opts, cmd: Command) => {
       await withApi(cmd, async (api) => {
         const created = await api.request<CreatedJson>('POST', '/api/v1/tokens', {
-          body: { type: opts.type, name: opts.name, customer: opts.customer, scopes: opts.scopes, expires: opts.expires, rate_limit: opts.rateLimit === undefined ? undefined : parseRateLimit(opts.rateLimit) },
+          body: { type: opts.type, name: opts.name, customer: opts.customer, scopes: opts.scopes, expires: opts.expires, rate_limit: opts.rateLimit === undefined ? undefined : parseRateLimit(parseWholeNumber(opts.rateLimit, '--rate-limit', {}, 'rate_limit')) },
         });
         if (opts.json) return print(json(created));
         print(tokenDetails(created));

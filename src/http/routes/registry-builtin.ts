@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { PortcullisError } from '../../core/errors.js';
-import { children, isIndexMediaType, isValidDigest, MAX_MANIFEST_BYTES, negotiate, parseManifest } from '../../core/oci-manifest.js';
+import { children, isIndexMediaType, isValidDigest, negotiate, parseManifest } from '../../core/oci-manifest.js';
 import type { Reference } from '../../core/oci-reference.js';
 import { BlobStoreError, sha256Digest, type BlobStore } from '../../registry/blob-store.js';
-import { readLimited } from '../../registry/read-limited.js';
 import type { Store } from '../../store/store.js';
 import { ociError } from '../error-catalogue.js';
-import { bodyStream, fail, hasBody, type ManifestEvent, type RegistryBackend, type Reply, type V2Call } from './registry.js';
+import { bodyStream, fail, hasBody, manifestTooLarge, readManifestBody, type ManifestEvent, type RegistryBackend, type Reply, type V2Call } from './registry.js';
 
 /**
  * The built-in registry: OCI Distribution 1.1 over the blob store and the
@@ -71,8 +70,8 @@ export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
   }
 
   async function putManifest({ request, reply, name }: V2Call, ref: Reference): Promise<Reply> {
-    const bytes = await readLimited(bodyStream(request), MAX_MANIFEST_BYTES);
-    if (!bytes) return fail(reply, 413, 'SIZE_INVALID', `a manifest may hold at most ${MAX_MANIFEST_BYTES} bytes`);
+    const bytes = await readManifestBody(request);
+    if (!bytes) return manifestTooLarge(reply);
     const digest = sha256Digest(bytes);
     if (ref.kind === 'digest' && ref.digest !== digest) return fail(reply, 400, 'DIGEST_INVALID', `the manifest's digest is ${digest}, not ${ref.digest}`);
     let parsed;
@@ -93,7 +92,11 @@ export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
       return blobError(reply, err);
     }
     const at = now();
-    await store.transaction(async (tx) => {
+    const gone = await store.transaction(async (tx) => {
+      // Touched in the transaction that stores the manifest: gc drops only links older than its grace that no manifest references.
+      for (const child of refs) {
+        if (child.kind === 'blob' && !(await tx.touchBlobLink(name, child.digest, at))) return child;
+      }
       await tx.putManifest({
         repository: name,
         digest,
@@ -106,7 +109,9 @@ export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
         createdAt: at,
       });
       if (ref.kind === 'tag') await tx.setTag(name, ref.tag, digest, at);
+      return undefined;
     });
+    if (gone) return fail(reply, 400, 'MANIFEST_BLOB_UNKNOWN', `blob ${gone.digest} is not in ${name}: push it first`, { digest: gone.digest });
     deps.onManifest?.(request, 'push', name, ref.kind === 'tag' ? ref.tag : null, digest);
     if (parsed.subject) reply.header('oci-subject', parsed.subject.digest);
     return reply.code(201).headers({ location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest }).send();

@@ -1,10 +1,10 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { validateHeaderValue, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { AccessEntry } from '../../core/access.js';
 import { OCI_INDEX } from '../../core/oci-manifest.js';
 import { clientLocation, FORWARDED_REQUEST_HEADERS, pickHeaders, RELAYED_RESPONSE_HEADERS } from '../../core/upstream-proxy.js';
 import type { GraphSource } from '../../registry/graph-source.js';
 import { CATALOG_ACCESS, discard, parseJson, repositoryAccess, UpstreamError, type Upstream } from '../../registry/upstream.js';
-import { bodyStream, hasBody, type ManifestEvent, type ReferrerDescriptor, type RegistryBackend, type Reply, type V2Call } from './registry.js';
+import { bodyStream, hasBody, manifestTooLarge, readManifestBody, type ManifestEvent, type ReferrerDescriptor, type RegistryBackend, type Reply, type V2Call } from './registry.js';
 
 /**
  * Gateway mode (DESIGN §2, mode 2): each request, once the front has allowed
@@ -22,8 +22,8 @@ export interface GatewayDeps {
 interface Forward {
   path: string;
   access: AccessEntry[];
-  /** Pass the client's body on (uploads, manifest pushes). */
-  body?: boolean;
+  /** Pass the client's body on (uploads), or these bytes read from it (a manifest). */
+  body?: boolean | Buffer;
   /** Sees the upstream's answer before the client does. */
   onResponse?: (status: number, headers: IncomingHttpHeaders) => void;
 }
@@ -47,28 +47,36 @@ export function gatewayBackend(deps: GatewayDeps): RegistryBackend {
   const { upstream, graphs } = deps;
 
   /** What the client sees of the upstream's headers; its own URLs become relative ones. */
-  function relayedHeaders(headers: IncomingHttpHeaders | Record<string, string>): Record<string, string> {
+  function relayedHeaders(headers: IncomingHttpHeaders | Record<string, string>, what: string): Record<string, string> {
     const out = pickHeaders(headers, RELAYED_RESPONSE_HEADERS);
-    if (out.location !== undefined) out.location = clientLocation(out.location, upstream.origin);
+    if (out.location !== undefined) {
+      const location = clientLocation(out.location, upstream.origin);
+      if (location === undefined) throw new UpstreamError('failed', `the upstream registry answered ${what} with a Location that is no http(s) URL`);
+      out.location = location;
+    }
     return out;
   }
 
   async function forward({ request, reply }: V2Call, f: Forward): Promise<Reply> {
+    const headers = pickHeaders(request.headers, FORWARDED_REQUEST_HEADERS);
+    if (Buffer.isBuffer(f.body)) headers['content-length'] = String(f.body.length);
     const res = await upstream.send({
       method: request.method,
       path: f.path,
-      headers: pickHeaders(request.headers, FORWARDED_REQUEST_HEADERS),
-      body: f.body && hasBody(request) ? bodyStream(request) : null,
+      headers,
+      body: Buffer.isBuffer(f.body) ? f.body : f.body && hasBody(request) ? bodyStream(request) : null,
       access: f.access,
     });
+    let headersOut: Record<string, string>;
     try {
       upstream.judge(res.statusCode, { method: request.method, path: f.path });
+      headersOut = relayedHeaders(res.headers, `${request.method} ${f.path.split('?')[0]}`);
     } catch (err) {
       discard(res.body);
       throw err;
     }
     f.onResponse?.(res.statusCode, res.headers);
-    reply.code(res.statusCode).headers(relayedHeaders(res.headers));
+    reply.code(res.statusCode).headers(headersOut);
     if (request.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304) {
       discard(res.body);
       return reply.send();
@@ -99,17 +107,20 @@ export function gatewayBackend(deps: GatewayDeps): RegistryBackend {
       );
     },
 
-    manifest(call, ref) {
+    async manifest(call, ref) {
       const { request, name } = call;
       const reference = ref.kind === 'tag' ? ref.tag : ref.digest;
       const tag = ref.kind === 'tag' ? ref.tag : null;
       const path = `/v2/${name}/manifests/${reference}`;
       switch (request.method) {
-        case 'PUT':
+        case 'PUT': {
+          // Bounded here as in the built-in registry: the upstream would cut the connection, and the gateway reads manifests up to this size only.
+          const bytes = await readManifestBody(request);
+          if (!bytes) return manifestTooLarge(call.reply);
           return forward(call, {
             path,
             access: [repositoryAccess(name, 'pull', 'push')],
-            body: true,
+            body: bytes,
             onResponse: (status, headers) => {
               if (status !== 201) return;
               graphs.changed(name);
@@ -117,6 +128,7 @@ export function gatewayBackend(deps: GatewayDeps): RegistryBackend {
               if (digest) deps.onManifest?.(request, 'push', name, tag, digest);
             },
           });
+        }
         case 'DELETE':
           return forward(call, { path, access: [repositoryAccess(name, 'delete')], onResponse: (status) => status < 300 && graphs.changed(name) });
         default:
@@ -138,15 +150,19 @@ export function gatewayBackend(deps: GatewayDeps): RegistryBackend {
       const access = [repositoryAccess(name, 'pull')];
       const relay = await upstream.relay({ path, headers: pickHeaders(request.headers, FORWARDED_REQUEST_HEADERS), access });
       if (!relay) return forward(call, { path, access });
+      let headers: OutgoingHttpHeaders;
       try {
         upstream.judge(relay.head.statusCode, { method: 'GET', path });
+        headers = { ...(reply.getHeaders() as OutgoingHttpHeaders), ...relayedHeaders(relay.head.headers, `GET ${path}`) };
+        // Checked before Fastify steps aside: a header Node refuses to write then would leave the client with no answer at all.
+        for (const [name, value] of Object.entries(headers)) if (value !== undefined) validateHeaderValue(name, Array.isArray(value) ? value.join(', ') : String(value));
       } catch (err) {
         relay.close();
-        throw err;
+        throw err instanceof UpstreamError ? err : new UpstreamError('failed', `the upstream registry answered GET ${path} with a header that cannot be relayed`);
       }
       // The relay writes to the socket itself: Fastify steps aside, so the headers set so far go with the relay's.
       reply.hijack();
-      reply.raw.writeHead(relay.head.statusCode, { ...(reply.getHeaders() as OutgoingHttpHeaders), ...relayedHeaders(relay.head.headers) });
+      reply.raw.writeHead(relay.head.statusCode, headers);
       await relay.pipeTo(reply.raw);
       return reply;
     },

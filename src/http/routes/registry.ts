@@ -1,10 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../../core/errors.js';
-import { isValidDigest, OCI_INDEX } from '../../core/oci-manifest.js';
+import { isValidDigest, MAX_MANIFEST_BYTES, OCI_INDEX } from '../../core/oci-manifest.js';
 import { linkHeader, paginate, parsePageParams, parseReference, type PageParams, type Reference, type V2Route } from '../../core/oci-reference.js';
 import { isValidRepositoryName } from '../../core/repo-pattern.js';
 import type { AccessVerdict, RegistryAccess, RegistryCaller } from '../../registry/access.js';
+import { readRequestBody } from '../../registry/read-limited.js';
 import { UpstreamError } from '../../registry/upstream.js';
 import { ociError } from '../error-catalogue.js';
 import { challengeFor, type PublicBase } from './v2.js';
@@ -78,6 +79,19 @@ export function hasBody(request: FastifyRequest): boolean {
 
 export function bodyStream(request: FastifyRequest): Readable {
   return request.body instanceof Readable ? request.body : request.raw;
+}
+
+/**
+ * A pushed manifest, read whole (it is hashed and parsed), or undefined past
+ * MAX_MANIFEST_BYTES: then answer manifestTooLarge, which the client receives
+ * because the rest of its body is read and dropped meanwhile.
+ */
+export function readManifestBody(request: FastifyRequest): Promise<Buffer | undefined> {
+  return readRequestBody(bodyStream(request), MAX_MANIFEST_BYTES);
+}
+
+export function manifestTooLarge(reply: Reply): Reply {
+  return fail(reply, 413, 'SIZE_INVALID', `a manifest may hold at most ${MAX_MANIFEST_BYTES} bytes`, { limit: MAX_MANIFEST_BYTES });
 }
 
 function deny(request: FastifyRequest, reply: Reply, verdict: Extract<AccessVerdict, { allow: false }>, scope: string, base: PublicBase): Reply {

@@ -68,6 +68,12 @@ function parseForm(body: string): Params {
 }
 
 export function registerTokenRoutes(app: FastifyInstance, runtime: Runtime, metrics: Metrics): void {
+  // An encapsulated scope, so the form parser below serves /token alone: every other route takes JSON
+  // only, and a cross-site HTML form (which can only send forms and text) cannot post to the admin API.
+  app.register(async (scope) => tokenRoutes(scope, runtime, metrics));
+}
+
+function tokenRoutes(app: FastifyInstance, runtime: Runtime, metrics: Metrics): void {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     done(null, parseForm(body as string));
   });

@@ -1,24 +1,53 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PortcullisError } from '../../core/errors.js';
 import { summarizeNotification } from '../../core/upstream-proxy.js';
 import { sameSecret } from '../../auth/secret-hash.js';
-import type { GraphSource } from '../../registry/graph-source.js';
+import type { Runtime } from '../../runtime.js';
 import { BAD_CREDENTIALS_MESSAGE } from '../error-catalogue.js';
+import { noteFailedLogin, refuseLockedOut } from '../rate-limit.js';
+import { BODY_LIMIT_BYTES } from '../server-limits.js';
 
 export const UPSTREAM_EVENTS_PATH = '/api/v1/upstream/events';
 const EVENTS_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json';
 const BEARER_RE = /^bearer (.+)$/i;
 
 /**
- * Gateway mode: the upstream's notifications (distribution's `notifications:
- * endpoints`) tell Portcullis that a repository's tags or manifests changed,
- * so the cached graph that by-digest checks walk is dropped at once. The
- * upstream proves itself with the shared secret as a Bearer header.
+ * Gateway mode only (app.ts registers it when registry.upstream is set): the
+ * upstream's notifications (distribution's `notifications: endpoints`) tell
+ * Portcullis that a repository's tags or manifests changed, so the cached
+ * graph that by-digest checks walk is dropped at once. The upstream proves
+ * itself with the shared secret as a Bearer header, checked before a byte of
+ * the body is read: an unauthenticated caller costs no parsing and no memory.
  */
-export function registerUpstreamEventRoutes(app: FastifyInstance, options: { secret: string | undefined; graphs: GraphSource }): void {
+export function registerUpstreamEventRoutes(app: FastifyInstance, runtime: Runtime): void {
+  const secret = runtime.config.registry.notification_secret;
   app.register(async (scope) => {
+    // onRequest runs before Fastify reads the body; hooks added in this scope guard this route only.
+    scope.addHook('onRequest', async (request, reply) => {
+      if (secret === undefined) {
+        closeIfBodyPending(request, reply);
+        throw new PortcullisError('not_found', 'upstream notifications are not enabled: set registry.notification_secret');
+      }
+      try {
+        // The same per-address lockout as failed logins: the secret cannot be guessed one request at a time.
+        await refuseLockedOut(runtime, request, reply, 'api');
+      } catch (err) {
+        closeIfBodyPending(request, reply);
+        throw err;
+      }
+      const authorization = request.headers.authorization;
+      const given = BEARER_RE.exec(authorization ?? '')?.[1];
+      if (given === undefined || !sameSecret(given, secret)) {
+        // A request without any credential is not a guess; one with a wrong one is.
+        if (authorization !== undefined) await noteFailedLogin(runtime, request);
+        closeIfBodyPending(request, reply);
+        reply.header('www-authenticate', 'Bearer realm="Portcullis upstream notifications"');
+        throw new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
+      }
+    });
+
     // distribution's own media type, and plain JSON for hand-made calls; both parsed here only.
-    scope.addContentTypeParser([EVENTS_MEDIA_TYPE, 'application/json'], { parseAs: 'string', bodyLimit: 16 * 1024 * 1024 }, (_request, body, done) => {
+    scope.addContentTypeParser([EVENTS_MEDIA_TYPE, 'application/json'], { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES }, (_request, body, done) => {
       try {
         done(null, JSON.parse(body as string));
       } catch {
@@ -26,18 +55,22 @@ export function registerUpstreamEventRoutes(app: FastifyInstance, options: { sec
       }
     });
 
-    scope.post(UPSTREAM_EVENTS_PATH, async (request, reply) => {
-      const { secret } = options;
-      if (secret === undefined) throw new PortcullisError('not_found', 'upstream notifications are not enabled: set registry.notification_secret');
-      const given = BEARER_RE.exec(request.headers.authorization ?? '')?.[1];
-      if (given === undefined || !sameSecret(given, secret)) {
-        reply.header('www-authenticate', 'Bearer realm="Portcullis upstream notifications"');
-        throw new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
-      }
+    scope.post(UPSTREAM_EVENTS_PATH, { bodyLimit: BODY_LIMIT_BYTES }, async (request, reply) => {
       const summary = summarizeNotification(request.body);
-      for (const repository of summary.changed) options.graphs.changed(repository);
+      for (const repository of summary.changed) runtime.graphs.changed(repository);
       if (summary.changed.length > 0) request.log.info({ repositories: summary.changed }, 'upstream changed: cached graphs dropped');
       return reply.send({ events: summary.events, changed: summary.changed });
     });
   });
+}
+
+/**
+ * A refused request's body is never read. Node would otherwise drain it to
+ * keep the connection alive, however long it is; closing the connection once
+ * the answer is written ends the upload instead (as Fastify does after a 413).
+ */
+function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void {
+  const length = request.headers['content-length'];
+  const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (hasBody) reply.header('connection', 'close');
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { publicScope } from '../route-access.js';
 
 /**
  * Where `npm run build` puts the dashboard: dist/web at the package root. This
@@ -60,7 +61,13 @@ export interface WebOptions {
 export async function registerWebRoutes(app: FastifyInstance, options: WebOptions = {}): Promise<void> {
   const dir = options.dir ?? DEFAULT_WEB_DIR;
   const indexFile = join(dir, 'index.html');
+  await app.register(async (scope) => {
+    publicScope(scope);
+    await registerDashboard(scope, dir, indexFile);
+  });
+}
 
+async function registerDashboard(app: FastifyInstance, dir: string, indexFile: string): Promise<void> {
   await app.register(fastifyStatic, {
     root: join(dir, 'assets'),
     prefix: '/assets/',

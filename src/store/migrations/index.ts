@@ -5,6 +5,7 @@ import * as m0003 from './0003-holds-and-expiry-warnings.js';
 import * as m0004 from './0004-users-sessions.js';
 import * as m0005 from './0005-postgres-change-counter.js';
 import * as m0006 from './0006-postgres-bookkeeping-writes.js';
+import * as m0007 from './0007-users-email-per-vendor.js';
 
 /** Versioned, in order; shared by every store. Never edit a landed migration: add the next one. */
 export const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0004-users-sessions': m0004,
   '0005-postgres-change-counter': m0005,
   '0006-postgres-bookkeeping-writes': m0006,
+  '0007-users-email-per-vendor': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -193,7 +193,7 @@ function InviteDialog({ roles, onClose, onInvited }: { roles: Role[]; onClose():
         {invitation.temporary_password !== null ? (
           <>
             <p>
-              {user.email} can log in now with this temporary password, and will choose a new one at once. Pass it on through a safe channel: it is shown only this once.
+              {user.email} can log in now with this temporary password, until {day(invitation.expires_at)}, and will choose a new one at once. Pass it on through a safe channel: it is shown only this once.
             </p>
             <p class="secret-line">
               <code class="secret" data-testid="temporary-password" ref={secretRef}>

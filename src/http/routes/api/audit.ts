@@ -20,7 +20,7 @@ export function registerAuditApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/audit', scope: 'admin:audit:read', tag: 'audit', summary: "The vendor's audit log, newest first", querystring: Query, response: { 200: Page(AuditBody) } },
+    { method: 'GET', url: '/api/v1/audit', operation: 'audit.read', tag: 'audit', summary: "The vendor's audit log, newest first", querystring: Query, response: { 200: Page(AuditBody) } },
     async (request) => {
       const q = request.query as Static<typeof Query>;
       const limit = q.limit ?? DEFAULT_PAGE;

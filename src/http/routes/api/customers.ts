@@ -45,13 +45,13 @@ export function registerCustomerApi(app: FastifyInstance, runtime: Runtime): voi
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/customers', scope: 'admin:customers:read', tag, summary: 'List customers', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(CustomerBody) } },
+    { method: 'GET', url: '/api/v1/customers', operation: 'customers.read', tag, summary: 'List customers', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(CustomerBody) } },
     async (request) => pageByKey(await runtime.store.listCustomers(request.caller.vendorId), byName, request.query as object, presentCustomer),
   );
   adminRoute(
     app,
     runtime,
-    { method: 'POST', url: '/api/v1/customers', scope: 'admin:customers:write', tag, summary: 'Create a customer', body: CreateBody, response: { 201: CustomerBody } },
+    { method: 'POST', url: '/api/v1/customers', operation: 'customers.write', tag, summary: 'Create a customer', body: CreateBody, response: { 201: CustomerBody } },
     async (request, reply) => {
       const b = request.body as Static<typeof CreateBody>;
       reply.code(201);
@@ -61,13 +61,13 @@ export function registerCustomerApi(app: FastifyInstance, runtime: Runtime): voi
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/customers/:customer', scope: 'admin:customers:read', tag, summary: 'One customer', params: CustomerRef, response: { 200: CustomerBody } },
+    { method: 'GET', url: '/api/v1/customers/:customer', operation: 'customers.read', tag, summary: 'One customer', params: CustomerRef, response: { 200: CustomerBody } },
     async (request) => presentCustomer(await resolveCustomer(runtime.store, request.caller.vendorId, ref(request.params))),
   );
   adminRoute(
     app,
     runtime,
-    { method: 'PATCH', url: '/api/v1/customers/:customer', scope: 'admin:customers:write', tag, summary: 'Rename a customer or change its contact', params: CustomerRef, body: UpdateBody, response: { 200: CustomerBody } },
+    { method: 'PATCH', url: '/api/v1/customers/:customer', operation: 'customers.write', tag, summary: 'Rename a customer or change its contact', params: CustomerRef, body: UpdateBody, response: { 200: CustomerBody } },
     async (request) => {
       const b = request.body as Static<typeof UpdateBody>;
       return presentCustomer(await updateCustomer(runtime, request.caller, ref(request.params), { name: b.name, contact: b.contact === null ? '' : b.contact }));
@@ -79,7 +79,7 @@ export function registerCustomerApi(app: FastifyInstance, runtime: Runtime): voi
     {
       method: 'DELETE',
       url: '/api/v1/customers/:customer',
-      scope: 'admin:customers:write',
+      operation: 'customers.write',
       tag,
       summary: 'Delete a customer; one with tokens or licenses needs force=true, which revokes them in the same transaction',
       params: CustomerRef,
@@ -95,7 +95,7 @@ export function registerCustomerApi(app: FastifyInstance, runtime: Runtime): voi
     adminRoute(
       app,
       runtime,
-      { method: 'POST', url: `/api/v1/customers/:customer/${action}`, scope: 'admin:customers:write', tag, summary: ACTION_SUMMARY[action], params: CustomerRef, querystring: ActionQuery, response: { 200: ActionSummary } },
+      { method: 'POST', url: `/api/v1/customers/:customer/${action}`, operation: 'customers.write', tag, summary: ACTION_SUMMARY[action], params: CustomerRef, querystring: ActionQuery, response: { 200: ActionSummary } },
       async (request) => {
         const customer = ref(request.params);
         const dryRun = Boolean((request.query as Static<typeof ActionQuery>).dry_run);

@@ -34,7 +34,7 @@ export function registerExplainApi(app: FastifyInstance, runtime: Runtime): void
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/explain', scope: 'admin:licenses:read', tag: 'explain', summary: 'Why a token may or may not do each action of a scope', querystring: Query, response: { 200: Explanation } },
+    { method: 'GET', url: '/api/v1/explain', operation: 'licenses.read', tag: 'explain', summary: 'Why a token may or may not do each action of a scope', querystring: Query, response: { 200: Explanation } },
     async (request) => presentExplanation(await explainAccess(runtime, request.caller, request.query as Static<typeof Query>)),
   );
 }

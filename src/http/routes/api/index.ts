@@ -41,7 +41,8 @@ export async function registerAdminApi(app: FastifyInstance, runtime: Runtime, v
             type: 'apiKey',
             in: 'cookie',
             name: 'portcullis_session',
-            description: 'the dashboard session cookie set by POST /api/v1/session; requests other than GET and HEAD also need its X-CSRF-Token header',
+            description:
+              'the dashboard session cookie set by POST /api/v1/session; named `__Host-portcullis_session` where clients reach the instance over HTTPS (TLS served here, or an https public_url); requests other than GET and HEAD also need its X-CSRF-Token header',
           },
         },
       },

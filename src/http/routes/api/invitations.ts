@@ -51,7 +51,7 @@ export function registerInvitationApi(app: FastifyInstance, runtime: Runtime): v
     {
       method: 'POST',
       url: '/api/v1/invitations',
-      scope: 'admin:users:write',
+      operation: 'users.write',
       tag,
       summary: 'Invite a user by link (e-mailed when SMTP is configured, else answered) or with a temporary password',
       body: InviteBody,
@@ -69,7 +69,7 @@ export function registerInvitationApi(app: FastifyInstance, runtime: Runtime): v
       return {
         user: presentUser(invited.user),
         invitation: {
-          expires_at: invited.expiresAt?.toISOString() ?? null,
+          expires_at: invited.expiresAt.toISOString(),
           emailed: invited.emailed,
           url: invited.url,
           temporary_password: invited.temporaryPassword,

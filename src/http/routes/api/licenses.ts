@@ -51,7 +51,7 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catal
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/licenses', scope: 'admin:licenses:read', tag, summary: 'List licenses', querystring: ListQuery, response: { 200: Page(LicenseBody) } },
+    { method: 'GET', url: '/api/v1/licenses', operation: 'licenses.read', tag, summary: 'List licenses', querystring: ListQuery, response: { 200: Page(LicenseBody) } },
     async (request) => {
       const q = request.query as Static<typeof ListQuery>;
       const licenses = await listLicenses(runtime, request.caller, { customer: q.customer, status: q.status });
@@ -61,7 +61,7 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catal
   adminRoute(
     app,
     runtime,
-    { method: 'POST', url: '/api/v1/licenses', scope: 'admin:licenses:write', tag, summary: 'Create a license for a customer', body: CreateBody, response: { 201: LicenseBody } },
+    { method: 'POST', url: '/api/v1/licenses', operation: 'licenses.write', tag, summary: 'Create a license for a customer', body: CreateBody, response: { 201: LicenseBody } },
     async (request, reply) => {
       const b = request.body as Static<typeof CreateBody>;
       const license = await createLicense(runtime, request.caller, {
@@ -80,7 +80,7 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catal
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/licenses/:id', scope: 'admin:licenses:read', tag, summary: 'One license', params: LicenseId, response: { 200: LicenseBody } },
+    { method: 'GET', url: '/api/v1/licenses/:id', operation: 'licenses.read', tag, summary: 'One license', params: LicenseId, response: { 200: LicenseBody } },
     async (request) => presentLicense(await getLicense(runtime, request.caller, (request.params as Static<typeof LicenseId>).id)),
   );
   const actions: [LicenseAction, string][] = [
@@ -92,7 +92,7 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catal
     adminRoute(
       app,
       runtime,
-      { method: 'POST', url: `/api/v1/licenses/:id/${action}`, scope: 'admin:licenses:write', tag, summary, params: LicenseId, response: { 200: LicenseBody } },
+      { method: 'POST', url: `/api/v1/licenses/:id/${action}`, operation: 'licenses.write', tag, summary, params: LicenseId, response: { 200: LicenseBody } },
       async (request) => presentLicense(await changeLicenseStatus(runtime, request.caller, (request.params as Static<typeof LicenseId>).id, action)),
     );
   }
@@ -102,7 +102,7 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catal
     {
       method: 'POST',
       url: '/api/v1/licenses/preview',
-      scope: 'admin:licenses:read',
+      operation: 'licenses.read',
       tag,
       summary: 'Which existing repositories and tags a license with these patterns would open (nothing is written)',
       body: PreviewBody,
@@ -113,7 +113,7 @@ export function registerLicenseApi(app: FastifyInstance, runtime: Runtime, catal
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/licenses/:id/preview', scope: 'admin:licenses:read', tag, summary: 'Which existing repositories and tags a license opens', params: LicenseId, response: { 200: Preview } },
+    { method: 'GET', url: '/api/v1/licenses/:id/preview', operation: 'licenses.read', tag, summary: 'Which existing repositories and tags a license opens', params: LicenseId, response: { 200: Preview } },
     async (request) => previewExistingLicense(runtime, request.caller, catalog, (request.params as Static<typeof LicenseId>).id),
   );
 }

@@ -24,13 +24,13 @@ export function registerPlanApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/plans', scope: 'admin:plans:read', tag, summary: 'List plans', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(PlanBody) } },
+    { method: 'GET', url: '/api/v1/plans', operation: 'plans.read', tag, summary: 'List plans', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(PlanBody) } },
     async (request) => pageByKey(await runtime.store.listPlans(request.caller.vendorId), byName, request.query as object, presentPlan),
   );
   adminRoute(
     app,
     runtime,
-    { method: 'POST', url: '/api/v1/plans', scope: 'admin:plans:write', tag, summary: 'Create a plan', body: CreateBody, response: { 201: PlanBody } },
+    { method: 'POST', url: '/api/v1/plans', operation: 'plans.write', tag, summary: 'Create a plan', body: CreateBody, response: { 201: PlanBody } },
     async (request, reply) => {
       const b = request.body as Static<typeof CreateBody>;
       reply.code(201);
@@ -40,13 +40,13 @@ export function registerPlanApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/plans/:plan', scope: 'admin:plans:read', tag, summary: 'One plan', params: PlanRef, response: { 200: PlanBody } },
+    { method: 'GET', url: '/api/v1/plans/:plan', operation: 'plans.read', tag, summary: 'One plan', params: PlanRef, response: { 200: PlanBody } },
     async (request) => presentPlan(await resolvePlan(runtime.store, request.caller.vendorId, ref(request.params))),
   );
   adminRoute(
     app,
     runtime,
-    { method: 'DELETE', url: '/api/v1/plans/:plan', scope: 'admin:plans:write', tag, summary: 'Delete a plan that no license references', params: PlanRef, response: { 200: PlanBody } },
+    { method: 'DELETE', url: '/api/v1/plans/:plan', operation: 'plans.write', tag, summary: 'Delete a plan that no license references', params: PlanRef, response: { 200: PlanBody } },
     async (request) => presentPlan(await deletePlan(runtime, request.caller, ref(request.params))),
   );
 }

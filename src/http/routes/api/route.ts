@@ -1,16 +1,16 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
-import type { Scope } from '../../../core/vendor-scopes.js';
+import { OPERATIONS, type Operation } from '../../../core/operations.js';
 import type { Runtime } from '../../../runtime.js';
 import type { Caller } from '../../../service/context.js';
-import { requireAdminScope, requireSession } from '../../admin-auth.js';
+import { refuseCrossSite, requireOperation, requireSession } from '../../admin-auth.js';
 import { ERROR_RESPONSES } from './schemas.js';
 
 export interface AdminRoute {
   method: HTTPMethods;
   url: string;
-  /** admin:<area>:<read|write> the token must hold. */
-  scope: Scope;
+  /** What the route does, in the one table of who may do what (src/core/operations.ts). */
+  operation: Operation;
   summary: string;
   tag: string;
   params?: TSchema;
@@ -21,8 +21,9 @@ export interface AdminRoute {
 }
 
 /**
- * Every admin route the same way: vendor-token auth with its scope, the caller
- * acting for that token's vendor, schemas that validate, serialize and document.
+ * Every admin route the same way: the caller's authority judged against the
+ * route's operation, the caller acting for its own vendor, schemas that
+ * validate, serialize and document.
  */
 export function adminRoute<T>(
   app: FastifyInstance,
@@ -30,17 +31,22 @@ export function adminRoute<T>(
   spec: AdminRoute,
   handler: (request: FastifyRequest & { caller: Caller }, reply: FastifyReply) => Promise<T>,
 ): void {
+  const rule = OPERATIONS[spec.operation];
+  const level = rule.level === 'member' ? '' : ` (${LEVEL_DOCS[rule.level]})`;
   app.route({
     method: spec.method,
     url: spec.url,
-    schema: routeSchema(spec, [{ bearer: [] }, { basic: [] }, { session: [] }], `Needs \`${spec.scope}\`.`),
-    // Before validation: a stranger learns nothing from how a body would have been judged.
-    preValidation: requireAdminScope(runtime, spec.scope),
+    schema: routeSchema(spec, [{ bearer: [] }, { basic: [] }, { session: [] }], `Needs \`${rule.scope}\`${level}: operation \`${spec.operation}\`.`),
+    config: { operation: spec.operation },
+    // On arrival, before the body is read: a stranger learns nothing from how a body would have been judged.
+    onRequest: requireOperation(runtime, spec.operation),
     handler: (request, reply) => handler(request as FastifyRequest & { caller: Caller }, reply),
   });
 }
 
-export interface OpenRoute extends Omit<AdminRoute, 'scope'> {
+const LEVEL_DOCS = { operator: 'operator vendor only', owner: 'owner-level callers only', 'operator-owner': 'owner-level callers of the operator vendor only' } as const;
+
+export interface OpenRoute extends Omit<AdminRoute, 'operation'> {
   /**
    * none: anyone (logging in, an invitation link's holder); session: any
    * signed-in dashboard user, by its cookie (CSRF-checked like every route).
@@ -58,13 +64,15 @@ export function openRoute<T>(app: FastifyInstance, runtime: Runtime, spec: OpenR
     method: spec.method,
     url: spec.url,
     schema: routeSchema(spec, spec.auth === 'none' ? [] : [{ session: [] }], spec.description),
-    ...(spec.auth === 'session' ? { preValidation: requireSession(runtime) } : {}),
+    config: { access: spec.auth },
+    // A browser's writes (logging in, accepting an invitation) come from the dashboard's own origin, as JSON.
+    onRequest: spec.auth === 'session' ? requireSession(runtime) : async (request) => refuseCrossSite(runtime, request),
     handler,
   });
 }
 
 /** What validates, serializes and documents a route: the spec's schemas, its security, and the shared error answers. */
-function routeSchema(spec: Omit<AdminRoute, 'scope'>, security: Record<string, string[]>[], description: string): FastifySchema {
+function routeSchema(spec: Omit<AdminRoute, 'operation'>, security: Record<string, string[]>[], description: string): FastifySchema {
   const schema: FastifySchema & Record<string, unknown> = {
     summary: spec.summary,
     tags: [spec.tag],

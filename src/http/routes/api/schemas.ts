@@ -167,7 +167,7 @@ export const InvitedBody = Type.Object(
   {
     user: UserBody,
     invitation: Type.Object({
-      expires_at: Nullable(Time),
+      expires_at: Type.String({ format: 'date-time', description: 'when the link, or the temporary password until it is changed, stops working' }),
       emailed: Type.Boolean({ description: 'the link went out by e-mail' }),
       url: Nullable(Type.String({ description: 'the link, when it was not e-mailed: pass it on to the user' })),
       temporary_password: Nullable(Type.String({ description: 'mode password: shown in this answer only' })),

@@ -13,6 +13,9 @@ const LoginBody = Type.Object(
   {
     email: Type.String({ maxLength: 320 }),
     password: Type.String({ maxLength: 4096 }),
+    vendor: Type.Optional(
+      Type.String({ maxLength: 100, description: 'The vendor\'s name: needed only when the address and password open accounts in several vendors (the answer is then 409 with field vendor)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -48,7 +51,7 @@ export function registerSessionApi(app: FastifyInstance, runtime: Runtime): void
       tag,
       summary: 'Log in to the dashboard: sets the session cookie',
       description:
-        'No credentials needed. A wrong e-mail, a wrong password, an invited or a disabled user all get the same 401. Too many failures from one address, or naming one e-mail address, get 429 with Retry-After.',
+        'No credentials needed. A wrong e-mail, a wrong password, an unknown vendor, an invited or a disabled user all get the same 401. An address may have accounts in several vendors: when the password opens more than one and no vendor is named, 409 with field vendor. Too many failures from one address, or naming one e-mail address, get 429 with Retry-After.',
       body: LoginBody,
       response: { 200: SessionBody },
     },
@@ -58,7 +61,7 @@ export function registerSessionApi(app: FastifyInstance, runtime: Runtime): void
       const account = loginAccountKey(b.email);
       await refuseAccountLockedOut(runtime, request, reply, account);
       const grant = await countingFailures(
-        () => login(runtime, { email: b.email, password: b.password, source: request.ip }),
+        () => login(runtime, { email: b.email, password: b.password, vendor: b.vendor, source: request.ip }),
         (err) => err.code === 'unauthenticated',
         async () => {
           request.log.info({ reason: 'password' }, 'credentials refused');

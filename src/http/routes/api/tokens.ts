@@ -37,7 +37,7 @@ export function registerTokenApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/tokens', scope: 'admin:tokens:read', tag, summary: 'List tokens, revoked ones included', querystring: ListQuery, response: { 200: Page(TokenBody) } },
+    { method: 'GET', url: '/api/v1/tokens', operation: 'tokens.read', tag, summary: 'List tokens, revoked ones included', querystring: ListQuery, response: { 200: Page(TokenBody) } },
     async (request) => {
       const q = request.query as Static<typeof ListQuery>;
       const tokens = await listTokens(runtime, request.caller, { type: q.type, customer: q.customer, status: q.status });
@@ -48,7 +48,7 @@ export function registerTokenApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'POST', url: '/api/v1/tokens', scope: 'admin:tokens:write', tag, summary: 'Create a token; the answer carries its secret, once', body: CreateBody, response: { 201: CreatedTokenBody } },
+    { method: 'POST', url: '/api/v1/tokens', operation: 'tokens.create', tag, summary: 'Create a token; the answer carries its secret, once', body: CreateBody, response: { 201: CreatedTokenBody } },
     async (request, reply) => {
       const b = request.body as Static<typeof CreateBody>;
       const created = await createToken(runtime, request.caller, { type: b.type, name: b.name, customer: b.customer, scopes: b.scopes, expires: b.expires, rateLimit: b.rate_limit });
@@ -59,7 +59,7 @@ export function registerTokenApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/tokens/:username', scope: 'admin:tokens:read', tag, summary: 'One token (never its secret)', params: Username, response: { 200: TokenBody } },
+    { method: 'GET', url: '/api/v1/tokens/:username', operation: 'tokens.read', tag, summary: 'One token (never its secret)', params: Username, response: { 200: TokenBody } },
     async (request) => presentToken(await getToken(runtime, request.caller, (request.params as Static<typeof Username>).username), runtime.now()),
   );
   const actions: [TokenAction, string][] = [
@@ -71,7 +71,7 @@ export function registerTokenApi(app: FastifyInstance, runtime: Runtime): void {
     adminRoute(
       app,
       runtime,
-      { method: 'POST', url: `/api/v1/tokens/:username/${action}`, scope: 'admin:tokens:write', tag, summary, params: Username, response: { 200: TokenBody } },
+      { method: 'POST', url: `/api/v1/tokens/:username/${action}`, operation: 'tokens.change', tag, summary, params: Username, response: { 200: TokenBody } },
       async (request) => presentToken(await changeTokenStatus(runtime, request.caller, (request.params as Static<typeof Username>).username, action), runtime.now()),
     );
   }

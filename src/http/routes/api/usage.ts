@@ -53,7 +53,7 @@ export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
     {
       method: 'GET',
       url: '/api/v1/usage',
-      scope: 'admin:usage:read',
+      operation: 'usage.read',
       tag,
       summary: 'Pulls and pushes per repository and tag',
       querystring: CountsQuery,
@@ -71,7 +71,7 @@ export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
     {
       method: 'GET',
       url: '/api/v1/usage/events',
-      scope: 'admin:usage:read',
+      operation: 'usage.read',
       tag,
       summary: 'The raw usage events, newest first (or all as CSV)',
       querystring: EventsQuery,
@@ -96,7 +96,7 @@ export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
     {
       method: 'GET',
       url: '/api/v1/usage/series',
-      scope: 'admin:usage:read',
+      operation: 'usage.read',
       tag,
       summary: 'Pulls per day for each customer or repository (the dashboard chart)',
       querystring: SeriesQuery,

@@ -37,13 +37,13 @@ export function registerUserApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/users', scope: 'admin:users:read', tag, summary: 'List dashboard users', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(UserBody) } },
+    { method: 'GET', url: '/api/v1/users', operation: 'users.read', tag, summary: 'List dashboard users', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(UserBody) } },
     async (request) => pageByKey(await listUsers(runtime, request.caller), byCreation, request.query as object, presentUser),
   );
   adminRoute(
     app,
     runtime,
-    { method: 'POST', url: '/api/v1/users', scope: 'admin:users:write', tag, summary: 'Create an active user with the given password (scripts, the CLI)', body: CreateBody, response: { 201: UserBody } },
+    { method: 'POST', url: '/api/v1/users', operation: 'users.write', tag, summary: 'Create an active user with the given password (scripts, the CLI)', body: CreateBody, response: { 201: UserBody } },
     async (request, reply) => {
       const b = request.body as Static<typeof CreateBody>;
       const user = await createUser(runtime, request.caller, { email: b.email, role: b.role, password: b.password, vendor: b.vendor });
@@ -54,7 +54,7 @@ export function registerUserApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/users/:user', scope: 'admin:users:read', tag, summary: 'One user', params: UserRef, response: { 200: UserBody } },
+    { method: 'GET', url: '/api/v1/users/:user', operation: 'users.read', tag, summary: 'One user', params: UserRef, response: { 200: UserBody } },
     async (request) => presentUser(await getUser(runtime, request.caller, ref(request.params))),
   );
   adminRoute(
@@ -63,7 +63,7 @@ export function registerUserApi(app: FastifyInstance, runtime: Runtime): void {
     {
       method: 'PATCH',
       url: '/api/v1/users/:user',
-      scope: 'admin:users:write',
+      operation: 'users.write',
       tag,
       summary: 'Change a user\'s role or status (active, disabled); ends its sessions',
       params: UserRef,
@@ -78,7 +78,7 @@ export function registerUserApi(app: FastifyInstance, runtime: Runtime): void {
   adminRoute(
     app,
     runtime,
-    { method: 'DELETE', url: '/api/v1/users/:user', scope: 'admin:users:write', tag, summary: 'Delete a user, its sessions and invitations', params: UserRef, response: { 204: NoContent } },
+    { method: 'DELETE', url: '/api/v1/users/:user', operation: 'users.write', tag, summary: 'Delete a user, its sessions and invitations', params: UserRef, response: { 204: NoContent } },
     async (request, reply) => {
       await deleteUser(runtime, request.caller, ref(request.params));
       reply.code(204);

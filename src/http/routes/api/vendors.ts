@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { notFound } from '../../../core/errors.js';
 import { presentVendor } from '../../../present.js';
 import type { Runtime } from '../../../runtime.js';
-import { createVendor, resolveVendor } from '../../../service/vendors.js';
+import { createVendor, getVendorFor, listVendors } from '../../../service/vendors.js';
 import { byCreation, pageByKey } from './pagination.js';
 import { adminRoute } from './route.js';
 import { Page, PageQuery, StringList, VendorBody } from './schemas.js';
@@ -20,21 +19,16 @@ const VendorRef = Type.Object({ vendor: Type.String({ maxLength: 200, descriptio
  */
 export function registerVendorApi(app: FastifyInstance, runtime: Runtime): void {
   const tag = 'vendors';
-  const isOperator = async (vendorId: string) => (await runtime.store.getVendor(vendorId))?.isOperator === true;
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/vendors', scope: 'admin:vendors:read', tag, summary: 'List vendors (a non-operator vendor sees itself only)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(VendorBody) } },
-    async (request) => {
-      const { vendorId } = request.caller;
-      const vendors = (await isOperator(vendorId)) ? await runtime.store.listVendors() : [(await runtime.store.getVendor(vendorId))!];
-      return pageByKey(vendors, byCreation, request.query as object, presentVendor);
-    },
+    { method: 'GET', url: '/api/v1/vendors', operation: 'vendors.read', tag, summary: 'List vendors (a non-operator vendor sees itself only)', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(VendorBody) } },
+    async (request) => pageByKey(await listVendors(runtime, request.caller), byCreation, request.query as object, presentVendor),
   );
   adminRoute(
     app,
     runtime,
-    { method: 'POST', url: '/api/v1/vendors', scope: 'admin:vendors:write', tag, summary: 'Create a vendor (operator only)', body: CreateBody, response: { 201: VendorBody } },
+    { method: 'POST', url: '/api/v1/vendors', operation: 'vendors.create', tag, summary: 'Create a vendor (operator only)', body: CreateBody, response: { 201: VendorBody } },
     async (request, reply) => {
       const b = request.body as Static<typeof CreateBody>;
       const vendor = await createVendor(runtime, request.caller, { name: b.name, namespaces: b.namespaces });
@@ -45,12 +39,7 @@ export function registerVendorApi(app: FastifyInstance, runtime: Runtime): void 
   adminRoute(
     app,
     runtime,
-    { method: 'GET', url: '/api/v1/vendors/:vendor', scope: 'admin:vendors:read', tag, summary: 'One vendor', params: VendorRef, response: { 200: VendorBody } },
-    async (request) => {
-      const ref = (request.params as Static<typeof VendorRef>).vendor;
-      const vendor = await resolveVendor(runtime, ref);
-      if (vendor.id !== request.caller.vendorId && !(await isOperator(request.caller.vendorId))) throw notFound(`vendor ${ref} not found`);
-      return presentVendor(vendor);
-    },
+    { method: 'GET', url: '/api/v1/vendors/:vendor', operation: 'vendors.read', tag, summary: 'One vendor', params: VendorRef, response: { 200: VendorBody } },
+    async (request) => presentVendor(await getVendorFor(runtime, request.caller, (request.params as Static<typeof VendorRef>).vendor)),
   );
 }
