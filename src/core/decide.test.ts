@@ -228,6 +228,22 @@ describe('decide', () => {
     expect(decide(vendorP(), 'push', 'acme/app', undefined, NOW)).toEqual({ allow: true, checks: [] });
   });
 
+  it('the operator\'s customers reach no tenant\'s namespaces, however wide their license', () => {
+    const operatorCustomer = (repositories: string[]): Principal => ({
+      kind: 'customer',
+      token: token({ id: 'ctok_0000000000000000', type: 'customer', vendorId: operator.id, customerId: customer.id, scopes: ['pull'] }),
+      vendor: operator,
+      customer: { ...customer, vendorId: operator.id },
+      grants: [g({ vendorId: operator.id, repositories })],
+      foreign: ['acme/**', 'beta/**'],
+    });
+    expect(decide(operatorCustomer(['**']), 'pull', 'acme/app', undefined, NOW)).toMatchObject({ allow: false, reason: 'acme/app belongs to another vendor: licenses of op do not reach it' });
+    expect(decide(operatorCustomer(['beta/**']), 'pull', 'beta/secret/db', undefined, NOW).allow).toBe(false);
+    expect(decide(operatorCustomer(['**']), 'pull', 'tools/cli', undefined, NOW).allow).toBe(true);
+    // The operator's own vendor tokens keep their reach over every namespace.
+    expect(decide(vendorP({ vendorId: operator.id }, operator), 'pull', 'acme/app', undefined, NOW).allow).toBe(true);
+  });
+
   it('customer deny before grants are evaluated has no checks', () => {
     expect(decide(customerP([g()]), 'push', 'acme/app', undefined, NOW)).toEqual({
       allow: false,

@@ -17,7 +17,19 @@ export interface LicenseGrant {
 
 export type Principal =
   | { kind: 'vendor'; token: Token; vendor: Vendor }
-  | { kind: 'customer'; token: Token; vendor: Vendor; customer: Customer; grants: LicenseGrant[] };
+  | {
+      kind: 'customer';
+      token: Token;
+      vendor: Vendor;
+      customer: Customer;
+      grants: LicenseGrant[];
+      /**
+       * Other vendors' namespaces, for a customer of the operator vendor: the
+       * operator's reach over every namespace is for its own vendor tokens;
+       * its licenses sell only what no tenant owns.
+       */
+      foreign?: readonly string[];
+    };
 
 export type RegistryAction = 'pull' | 'push' | 'delete';
 
@@ -159,6 +171,7 @@ export function decide(
 
   if (action !== 'pull') return deny('customer tokens are pull-only');
   if (!safeRepoMatch(p.vendor.namespaces, repository)) return deny(outsideNamespaces(repository, p.vendor));
+  if (p.foreign !== undefined && safeRepoMatch(p.foreign, repository)) return deny(`${repository} belongs to another vendor: licenses of ${p.vendor.name} do not reach it`);
 
   const tag = reference?.tag;
   const checks = p.grants.map((g) => checkGrant(g, p, action, repository, tag, now));

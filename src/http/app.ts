@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifySchemaValidationError, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifySchemaValidationError, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PortcullisError } from '../core/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Caller } from '../service/context.js';
@@ -24,6 +24,7 @@ import { registerWebRoutes } from './routes/web.js';
 import { publicBase, registerV2Auth } from './routes/v2.js';
 import { declareRouteAccess, type DeclaredRoute } from './route-access.js';
 import { serverLimits } from './server-limits.js';
+import { closeIfBodyPending } from './unread-body.js';
 import { httpsServerOptions, registerTransportSecurity, type TlsPair } from './tls.js';
 import { answerFrameworkError } from './framework-errors.js';
 
@@ -97,11 +98,20 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     return reply.code(status).type('application/problem+json').send(problem(status >= 500 ? 'internal' : 'invalid_input', status, status >= 500 ? 'Internal error' : (STATUS_CODES[status] ?? 'Bad request'), message));
   });
 
-  app.setNotFoundHandler((request, reply) => {
+  const answerNotFound = (request: FastifyRequest, reply: FastifyReply) => {
     if (isRegistryPath(request.url)) return reply.code(404).send(ociError('NAME_UNKNOWN', 'repository name not known to registry'));
     const path = request.url.split('?')[0]!;
     const why = !runtime.config.auth.enabled && /^\/api(?:\/|$)/.test(path) ? ': the admin API is off in local-only mode (auth.enabled = false)' : '';
     return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${path}${why}`));
+  };
+  app.setNotFoundHandler(answerNotFound);
+  // No route: answered on arrival, so a body sent to nowhere is never read or parsed.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return answerNotFound(request, reply);
+  });
+  // Whatever refused a request before its body was read (credentials, a missing route, a lockout), the body stays unread.
+  app.addHook('onSend', async (request, reply) => {
+    if (reply.statusCode >= 400) closeIfBodyPending(request, reply);
   });
 
   const routes = declareRouteAccess(app);

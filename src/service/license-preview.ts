@@ -9,6 +9,7 @@ import type { Caller, ServiceDeps } from './context.js';
 import { getLicense } from './licenses.js';
 import { parseRepositoryPatterns, resolvePlan } from './plans.js';
 import { authorize } from '../core/operations.js';
+import { foreignNamespaces } from './principal.js';
 
 /** Where the registry's repositories and tags are read from: the built-in registry or the upstream. */
 export interface RepositoryCatalog {
@@ -53,8 +54,10 @@ async function preview(deps: ServiceDeps, caller: Caller, catalog: RepositoryCat
   const vendor = await deps.store.getVendor(caller.vendorId);
   if (!vendor) throw notFound(`vendor ${caller.vendorId} not found`);
   // Tags are read only for repositories the license covers, and one past the limit to know it was reached.
+  // The operator's licenses reach no tenant's repositories (decide() says the same).
+  const foreign = vendor.isOperator ? await foreignNamespaces(deps.store) : [];
   const names = (await catalog.repositories())
-    .filter((name) => matchesAnyRepoPattern(vendor.namespaces, name) && matchesAnyRepoPattern(patterns, name))
+    .filter((name) => matchesAnyRepoPattern(vendor.namespaces, name) && !matchesAnyRepoPattern(foreign, name) && matchesAnyRepoPattern(patterns, name))
     .sort()
     .slice(0, PREVIEW_LIMITS.repositories + 1);
   const existing: ExistingRepository[] = names.map((name) => ({ name, tags: [] }));

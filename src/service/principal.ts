@@ -23,5 +23,10 @@ export async function loadPrincipal(store: Store, token: Token): Promise<Princip
     license,
     plan: license.planId === null ? null : (plans.get(license.planId) ?? null),
   }));
-  return { kind: 'customer', token, vendor, customer, grants };
+  return { kind: 'customer', token, vendor, customer, grants, ...(vendor.isOperator ? { foreign: await foreignNamespaces(store) } : {}) };
+}
+
+/** Every tenant's namespaces: what a license of the operator vendor must not reach. */
+export async function foreignNamespaces(store: Pick<Store, 'listVendors'>): Promise<string[]> {
+  return (await store.listVendors()).filter((v) => !v.isOperator).flatMap((v) => v.namespaces);
 }

@@ -121,7 +121,7 @@ export async function login(deps: ServiceDeps, input: LoginInput): Promise<NewSe
   const vendorName = input.vendor?.trim().toLowerCase() || undefined;
   const found = email === undefined ? [] : await deps.store.findUsersForAuth(email);
   const named = vendorName === undefined ? undefined : await deps.store.getVendorByName(vendorName);
-  const candidates = found.filter((u) => u.status === 'active' && u.passwordHash !== null && (vendorName === undefined || named !== null));
+  const candidates = found.filter((u) => u.status === 'active' && u.passwordHash !== null && (vendorName === undefined || u.vendorId === named?.id));
   const opened = await accountsOpened(deps, candidates, input.password);
   if (opened.length > 1) throw new PortcullisError('conflict', NAME_THE_VENDOR_MESSAGE, 'vendor');
   const stored = opened[0];

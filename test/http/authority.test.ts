@@ -22,6 +22,7 @@ import { createCustomer } from '../../src/service/customers.js';
 import { createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { createUser } from '../../src/service/users.js';
 import { createVendor } from '../../src/service/vendors.js';
+import { auth, basic, blob, imageConfig, imageManifest, MT, V2Client } from '../helpers/oci-http.js';
 import { startInstance, type TestInstance } from '../helpers/runtime.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -190,6 +191,27 @@ describe('authority over every route', () => {
     }
   });
 
+  it('in gateway mode adds only the upstream notifications, guarded by their secret before any body is read', async () => {
+    const gateway = await startInstance(undefined, {
+      PORTCULLIS_REGISTRY_UPSTREAM: 'http://127.0.0.1:9',
+      PORTCULLIS_REGISTRY_NOTIFICATION_SECRET: 'a shared secret of the upstream',
+    });
+    const gwApp = await buildApp(gateway.runtime);
+    try {
+      await gwApp.ready();
+      const key = (r: DeclaredRoute) => `${r.method} ${r.url} ${r.operation ?? r.access}`;
+      const builtIn = new Set(app.declaredRoutes.map(key));
+      expect(gwApp.declaredRoutes.map(key).filter((k) => !builtIn.has(k))).toEqual(['POST /api/v1/upstream/events upstream']);
+      const refused = await gwApp.inject({ method: 'POST', url: '/api/v1/upstream/events', headers: { 'content-type': 'application/json', authorization: 'Bearer wrong' }, payload: '{not json' });
+      expect(refused.statusCode).toBe(401);
+      // The same routes otherwise, so the matrix above holds for a gateway too.
+      expect(app.declaredRoutes.map(key).filter((k) => !gwApp.declaredRoutes.map(key).includes(k))).toEqual([]);
+    } finally {
+      await gwApp.close();
+      await gateway.cleanup();
+    }
+  });
+
   describe('the escalation chains that once worked', () => {
     const tokenOf = async (c: Pick<Credential, 'headers' | 'csrf'>, scopes: string[]) => {
       const res = await send('POST', '/api/v1/tokens', c, { type: 'vendor', name: `minted ${scopes.join(' ')}`.slice(0, 100), scopes }, { 'content-type': 'application/json' });
@@ -276,6 +298,36 @@ describe('authority over every route', () => {
       const opAdmin = cred('operator admin session');
       expect((await send('POST', '/api/v1/vendors', opAdmin, { name: 'evil2' })).statusCode).toBe(403);
       expect((await send('POST', '/api/v1/users', opAdmin, { email: 'y@acme.test', role: 'viewer', password: PASSWORD, vendor: 'acme' })).statusCode).toBe(403);
+    });
+
+    it('the operator\'s customer tokens reach no tenant\'s images, whoever made the license', async () => {
+      // A tenant's image, pushed by the tenant.
+      const acmeCi = await createToken(inst.runtime, ownerCaller(acme, inst.caller.actor), { type: 'vendor', name: 'acme-ci' });
+      const cfg = imageConfig('secret');
+      const layer = blob('acme secret layer');
+      const manifest = imageManifest({ config: cfg, layers: [layer] });
+      expect((await new V2Client(app, auth(acmeCi)).pushImage('acme/secret', '1.0', manifest, [cfg, layer])).statusCode).toBe(201);
+      // An operator admin (not an owner) licenses "everything" to a customer of its own and makes it a token.
+      const admin = cred('operator admin session');
+      const json = { 'content-type': 'application/json' };
+      expect((await send('POST', '/api/v1/customers', admin, { name: 'evilco' }, json)).statusCode).toBe(201);
+      expect((await send('POST', '/api/v1/licenses', admin, { customer: 'evilco', repositories: ['**'] }, json)).statusCode).toBe(201);
+      const ctok = await send('POST', '/api/v1/tokens', admin, { type: 'customer', name: 'c', customer: 'evilco' }, json);
+      expect(ctok.statusCode, ctok.body).toBe(201);
+      const customer = new V2Client(app, basic(ctok.json().username, ctok.json().secret));
+      const pulled = await customer.request('GET', `/v2/acme/secret/manifests/1.0`, { headers: { accept: MT.manifest } });
+      expect(pulled.statusCode, pulled.body).toBe(403);
+      expect(pulled.body).toContain('belongs to another vendor');
+      expect((await customer.request('GET', `/v2/acme/secret/manifests/${manifest.digest}`)).statusCode).toBeGreaterThanOrEqual(400);
+      const catalog = await customer.request('GET', '/v2/_catalog');
+      expect(catalog.body).not.toContain('acme/secret');
+      // The preview of such a license lists none of the tenant's repositories either.
+      const preview = await send('POST', '/api/v1/licenses/preview', admin, { repositories: ['**'] }, json);
+      expect(preview.statusCode, preview.body).toBe(200);
+      expect(preview.body).not.toContain('acme/secret');
+      // The operator's own vendor tokens keep their reach: the instance's superuser.
+      const root = new V2Client(app, auth(ownerToken));
+      expect((await root.request('GET', '/v2/acme/secret/manifests/1.0', { headers: { accept: MT.manifest } })).statusCode).toBe(200);
     });
 
     it('a narrow caller neither revokes nor revives a token stronger than itself', async () => {

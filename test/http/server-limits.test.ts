@@ -90,6 +90,38 @@ describe('server limits', () => {
     }
   });
 
+  it('refuses a body it will not read on arrival and closes the connection, rather than draining it', async () => {
+    const LENGTH = 64 * 1024 * 1024;
+    for (const [path, status] of [
+      ['/api/v1/customers', 401],
+      ['/api/v1/tokens', 401],
+      ['/v2/acme/app/blobs/uploads/', 401],
+      ['/api/v1/no-such-route', 404],
+      ['/metrics', 404],
+    ] as const) {
+      let sent = 0;
+      const answer = await raw(port, (socket) => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${LENGTH}\r\n\r\n`);
+        const chunk = '['.repeat(64 * 1024);
+        sent = chunk.length;
+        socket.write(chunk);
+        // Like a client that reads the early answer, then goes on sending: a server that drained would take all 64 MiB.
+        socket.once('data', () => {
+          const more = () => {
+            if (socket.destroyed || socket.writableEnded || sent >= LENGTH) return;
+            sent += chunk.length;
+            if (socket.write(chunk)) setImmediate(more);
+            else socket.once('drain', more);
+          };
+          more();
+        });
+      });
+      expect(statusOf(answer.text), `${path}: ${answer.text.slice(0, 200)}`).toBe(status);
+      expect(answer.text).toMatch(/\r\nconnection: close\r\n/i);
+      expect(sent, path).toBeLessThan(LENGTH / 4);
+    }
+  });
+
   it('answers URLs the router cannot take in the shape of the surface asked, without repeating them', async () => {
     const badEscape = await app.inject({ url: '/v2/acme/%E0%A4%A/tags/list' });
     expect(badEscape.statusCode).toBe(400);

@@ -56,6 +56,9 @@ const insertUser = (db: Kysely<unknown>, id: string, vendorId: string, email: st
   sql`insert into users (id, vendor_id, email, role, status, password_hash, must_change_password, created_at, updated_at)
       values (${id}, ${vendorId}, ${email}, 'viewer', 'active', null, 0, ${AT}, ${AT})`.execute(db);
 
+const orphanSession = (db: Kysely<unknown>) =>
+  sql`insert into sessions (id, user_id, vendor_id, created_at, expires_at, last_seen_at) values ('hmac-x', 'usr_nobody', 'ven_a', ${AT}, ${LATER}, ${AT})`.execute(db);
+
 /**
  * Takes a database to 0006, fills it, lets the store migrate it, and checks
  * what both databases must agree on. `openStore` opens the store as serve does.
@@ -72,6 +75,9 @@ async function migratesWithData(location: StoreLocation, openStore: () => Kysely
 
   const store = openStore();
   await store.migrate();
+  // The connection that migrated goes on serving (serve): its foreign keys must hold again.
+  const at = new Date(AT);
+  await expect(store.insertSession({ id: 'hmac-z', userId: 'usr_nobody', vendorId: 'ven_a', createdAt: at, expiresAt: at, lastSeenAt: at })).rejects.toThrow();
   await store.close();
 
   m = await openMaintenanceDb(location, { create: false });
@@ -82,7 +88,7 @@ async function migratesWithData(location: StoreLocation, openStore: () => Kysely
     await expect(insertUser(m.db, 'usr_5', 'ven_a', 'ann@example.com')).rejects.toThrow();
     // The foreign keys still point at users and still hold.
     await expect(sql`delete from users where id = 'usr_1'`.execute(m.db)).rejects.toThrow();
-    await expect(sql`insert into sessions (id, user_id, vendor_id, created_at, expires_at, last_seen_at) values ('hmac-x', 'usr_nobody', 'ven_a', ${AT}, ${LATER}, ${AT})`.execute(m.db)).rejects.toThrow();
+    await expect(orphanSession(m.db)).rejects.toThrow();
     await expect(sql`insert into users (id, vendor_id, email, role, status, must_change_password, created_at, updated_at) values ('usr_y', 'ven_nobody', 'y@example.com', 'viewer', 'active', 0, ${AT}, ${AT})`.execute(m.db)).rejects.toThrow();
     await more(m);
 
@@ -98,6 +104,7 @@ async function migratesWithData(location: StoreLocation, openStore: () => Kysely
     const up = await storeMigrator(m.db, m.migrationSchema).migrateToLatest();
     expect(up.error).toBeUndefined();
     await insertUser(m.db, 'usr_6', 'ven_b', 'ann@example.com');
+    await expect(orphanSession(m.db)).rejects.toThrow();
   } finally {
     await m.close();
   }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { PortcullisError } from '../../core/errors.js';
 import { summarizeNotification } from '../../core/upstream-proxy.js';
 import { sameSecret } from '../../auth/secret-hash.js';
@@ -25,22 +25,15 @@ export function registerUpstreamEventRoutes(app: FastifyInstance, runtime: Runti
     // onRequest runs before Fastify reads the body; hooks added in this scope guard this route only.
     scope.addHook('onRequest', async (request, reply) => {
       if (secret === undefined) {
-        closeIfBodyPending(request, reply);
         throw new PortcullisError('not_found', 'upstream notifications are not enabled: set registry.notification_secret');
       }
-      try {
-        // The same per-address lockout as failed logins: the secret cannot be guessed one request at a time.
-        await refuseLockedOut(runtime, request, reply, 'api');
-      } catch (err) {
-        closeIfBodyPending(request, reply);
-        throw err;
-      }
+      // The same per-address lockout as failed logins: the secret cannot be guessed one request at a time.
+      await refuseLockedOut(runtime, request, reply, 'api');
       const authorization = request.headers.authorization;
       const given = BEARER_RE.exec(authorization ?? '')?.[1];
       if (given === undefined || !sameSecret(given, secret)) {
         // A request without any credential is not a guess; one with a wrong one is.
         if (authorization !== undefined) await noteFailedLogin(runtime, request);
-        closeIfBodyPending(request, reply);
         reply.header('www-authenticate', 'Bearer realm="Portcullis upstream notifications"');
         throw new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
       }
@@ -62,15 +55,4 @@ export function registerUpstreamEventRoutes(app: FastifyInstance, runtime: Runti
       return reply.send({ events: summary.events, changed: summary.changed });
     });
   });
-}
-
-/**
- * A refused request's body is never read. Node would otherwise drain it to
- * keep the connection alive, however long it is; closing the connection once
- * the answer is written ends the upload instead (as Fastify does after a 413).
- */
-function closeIfBodyPending(request: FastifyRequest, reply: FastifyReply): void {
-  const length = request.headers['content-length'];
-  const hasBody = request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-  if (hasBody) reply.header('connection', 'close');
 }
