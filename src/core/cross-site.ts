@@ -9,10 +9,10 @@
 export function crossSiteRefusal(headers: { origin?: string; secFetchSite?: string }, publicOrigin: string): string | undefined {
   const site = headers.secFetchSite?.toLowerCase();
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    return `refused a ${site} request: the dashboard accepts writes from its own pages only`;
+    return `refused a ${site} request: this accepts requests from its own pages only`;
   }
   if (headers.origin !== undefined && headers.origin !== publicOrigin) {
-    return `refused a request from origin ${JSON.stringify(headers.origin.slice(0, 200))}: only ${publicOrigin} (server.public_url) may write with the session cookie`;
+    return `refused a request from origin ${JSON.stringify(headers.origin.slice(0, 200))}: only ${publicOrigin} may send it (server.public_url)`;
   }
   return undefined;
 }

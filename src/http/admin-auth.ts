@@ -1,13 +1,12 @@
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { publicUrl } from '../config/load.js';
 import { parseBasicAuthorization } from '../core/basic-auth.js';
 import { sessionAuthority, tokenAuthority } from '../core/authority.js';
-import { crossSiteRefusal, isJsonOrNoBody } from '../core/cross-site.js';
 import { PortcullisError } from '../core/errors.js';
 import { check, type Operation } from '../core/operations.js';
 import type { Runtime } from '../runtime.js';
 import type { Caller } from '../service/context.js';
 import { csrfTokenMatches, sessionFromSecret, type SignedIn } from '../service/sessions.js';
+import { refuseCrossSite } from './cross-site.js';
 import { BAD_CREDENTIALS_MESSAGE } from './error-catalogue.js';
 import { countTokenRequest, noteFailedLogin, refuseLockedOut } from './rate-limit.js';
 import { clearedSessionCookie, cookieIsSecure, CSRF_HEADER, readSessionCookie } from './session-cookie.js';
@@ -40,38 +39,6 @@ function unauthenticated(reply: FastifyReply): PortcullisError {
   return new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
 }
 
-/** The origin the dashboard is served from: server.public_url, or this server's own address. */
-function publicOrigin(request: FastifyRequest, runtime: Runtime): string {
-  const { config } = runtime;
-  if (config.server.public_url) return new URL(config.server.public_url).origin;
-  const address = request.server.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.server.port;
-  return new URL(publicUrl({ ...config, server: { ...config.server, port } })).origin;
-}
-
-function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/**
- * What a browser can be made to send across sites is refused before the
- * cookie is even looked at: a write must come from the dashboard's own
- * origin (Origin, Sec-Fetch-Site), and its body must be JSON, which no HTML
- * form can send. Applies to the login and to every cookie-authenticated write.
- */
-export function refuseCrossSite(runtime: Runtime, request: FastifyRequest): void {
-  if (SAFE_METHODS.has(request.method)) return;
-  const origin = request.headers.origin;
-  const site = request.headers['sec-fetch-site'];
-  const why = crossSiteRefusal({ origin: typeof origin === 'string' ? origin : undefined, secFetchSite: typeof site === 'string' ? site : undefined }, publicOrigin(request, runtime));
-  if (why) throw new PortcullisError('csrf_failed', why);
-  const type = request.headers['content-type'];
-  if (!isJsonOrNoBody(type, hasBody(request))) {
-    throw new PortcullisError('unsupported_media', `expected an application/json body, got ${type === undefined || type === '' ? 'no content type' : JSON.stringify(type.slice(0, 100))}`, 'content-type');
-  }
-}
-
 /**
  * The session of the request's cookie, or 401 (and the cookie cleared) when
  * it has none that lives. A request that may change something must also
@@ -81,7 +48,7 @@ export function refuseCrossSite(runtime: Runtime, request: FastifyRequest): void
  * read the token.
  */
 async function sessionOf(runtime: Runtime, request: FastifyRequest, reply: FastifyReply): Promise<SignedIn & { secret: string }> {
-  refuseCrossSite(runtime, request);
+  if (!SAFE_METHODS.has(request.method)) refuseCrossSite(request, runtime.config, { json: true });
   const secret = readSessionCookie(request);
   const signedIn = secret === undefined ? undefined : await sessionFromSecret(runtime, secret);
   if (!signedIn || secret === undefined) {

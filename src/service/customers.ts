@@ -22,6 +22,16 @@ export async function resolveCustomer(store: Store, vendorId: string, ref: strin
   return found;
 }
 
+export async function listCustomers(deps: ServiceDeps, caller: Caller): Promise<Customer[]> {
+  authorize(caller.authority, 'customers.read');
+  return deps.store.listCustomers(caller.vendorId);
+}
+
+export async function getCustomer(deps: ServiceDeps, caller: Caller, ref: string): Promise<Customer> {
+  authorize(caller.authority, 'customers.read');
+  return resolveCustomer(deps.store, caller.vendorId, ref);
+}
+
 export async function createCustomer(deps: ServiceDeps, caller: Caller, input: CustomerInput): Promise<Customer> {
   authorize(caller.authority, 'customers.write');
   const name = validateName(input.name, 'name');

@@ -36,6 +36,16 @@ export function parseRepositoryPatterns(value: string | readonly string[] | unde
   return patterns;
 }
 
+export async function listPlans(deps: ServiceDeps, caller: Caller): Promise<Plan[]> {
+  authorize(caller.authority, 'plans.read');
+  return deps.store.listPlans(caller.vendorId);
+}
+
+export async function getPlan(deps: ServiceDeps, caller: Caller, ref: string): Promise<Plan> {
+  authorize(caller.authority, 'plans.read');
+  return resolvePlan(deps.store, caller.vendorId, ref);
+}
+
 export async function createPlan(deps: ServiceDeps, caller: Caller, input: PlanInput): Promise<Plan> {
   authorize(caller.authority, 'plans.write');
   const name = validateName(input.name, 'name');

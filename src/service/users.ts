@@ -61,6 +61,8 @@ export interface InvitationOptions {
  */
 async function targetVendor(deps: ServiceDeps, caller: Caller, ref: string | undefined): Promise<Caller> {
   if (ref === undefined || ref === '' || ref === caller.vendorId) return caller;
+  // Its own vendor by name is no other vendor.
+  if (ref === (await deps.store.getVendor(caller.vendorId))?.name) return caller;
   // Judged before the lookup: a caller that may not act elsewhere learns nothing of which vendors exist.
   authorize(caller.authority, 'vendors.other');
   const vendor: Vendor = await resolveVendor(deps, ref);

@@ -32,12 +32,16 @@ describe('login CSRF in a real browser', () => {
       `<form id="f" method="POST" action="${t}/api/v1/session"><input name="email" value="attacker@acme.test"><input name="password" value="${PASSWORD}"></form><script>document.getElementById('f').submit()</script>`,
     '/text': (t) =>
       `<form id="f" method="POST" enctype="text/plain" action="${t}/api/v1/session"><input name='{"email":"attacker@acme.test","password":"${PASSWORD}","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`,
+    // Guesses a page could make its visitors send, each a failed login if it were judged.
+    '/images': (t) => Array.from({ length: 12 }, (_, i) => `<img src="${t}/api/v1/invitations/${String(i).padStart(43, 'A')}">`).join(''),
+    '/token-form': (t) =>
+      `<form id="f" method="POST" action="${t}/token"><input name="grant_type" value="password"><input name="client_id" value="x"><input name="username" value="vtok_aaaaaaaaaaaaaaaa"><input name="password" value="guess"></form><script>document.getElementById('f').submit()</script>`,
     '/write': (t) =>
       `<form id="f" method="POST" enctype="text/plain" action="${t}/api/v1/customers"><input name='{"name":"planted","x":"' value='"}'></form><script>document.getElementById('f').submit()</script>`,
   };
 
   beforeAll(async () => {
-    inst = await startInstance('real-time');
+    inst = await startInstance('real-time', { PORTCULLIS_AUTH_MAX_FAILED_LOGINS: '5' });
     const acme = await createVendor(inst.runtime, inst.caller, { name: 'acme' });
     const owner = ownerCaller(acme, inst.caller.actor);
     await createUser(inst.runtime, owner, { email: 'attacker@acme.test', role: 'viewer', password: PASSWORD });
@@ -61,6 +65,13 @@ describe('login CSRF in a real browser', () => {
     await inst?.cleanup();
   });
 
+  /** How many requests the server answered with this route and status, from its own metrics. */
+  async function answered(method: string, route: string, status: number): Promise<number> {
+    const text = await app.portcullisMetrics.registry.metrics();
+    const line = text.split('\n').find((l) => l.startsWith(`http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`));
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  }
+
   async function landOn(path: string) {
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -81,6 +92,29 @@ describe('login CSRF in a real browser', () => {
       expect(cookies.filter((c) => c.name.includes('portcullis_session'))).toEqual([]);
       await context.close();
     }
+  });
+
+  it('counts nothing another site\'s page makes the browser send: the visitor\'s address is not locked out', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The browser may hide the answers to images from the page (opaque-response blocking); the server's own count tells.
+    let done = 0;
+    const settled = (r: { url(): string }) => {
+      if (r.url().startsWith(base)) done++;
+    };
+    page.on('requestfinished', settled);
+    page.on('requestfailed', settled);
+    await page.goto(`${evilBase}/images`);
+    await expect.poll(() => done, { timeout: 20_000 }).toBe(12);
+    const refusedImages = await answered('GET', '/api/v1/invitations/:token', 403);
+    expect(refusedImages).toBe(12);
+    const tokenAnswer = page.waitForResponse((r) => r.url() === `${base}/token`);
+    await page.goto(`${evilBase}/token-form`);
+    expect((await tokenAnswer).status()).toBe(403);
+    await context.close();
+    // Twelve guesses and a form later, the same address still gets a plain answer, not 429.
+    const own = await fetch(`${base}/api/v1/invitations/${'B'.repeat(43)}`);
+    expect(own.status).toBe(404);
   });
 
   it('refuses a cross-site form write even though the victim\'s cookie rides along', async () => {

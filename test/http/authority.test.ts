@@ -289,6 +289,8 @@ describe('authority over every route', () => {
       expect([elsewhere.statusCode, nowhere.statusCode]).toEqual([403, 403]);
       expect(elsewhere.json().detail).toBe(nowhere.json().detail);
       expect((await send('POST', '/api/v1/vendors', acmeAll, { name: 'evil' })).statusCode).toBe(403);
+      // Its own vendor, named, is no other vendor.
+      expect((await send('POST', '/api/v1/users', acmeAll, { email: 'named-own@acme.test', role: 'viewer', password: PASSWORD, vendor: 'acme' })).statusCode).toBe(201);
       // The operator's owner-level token does both.
       const opAll = { headers: { authorization: bearer(ownerToken) } };
       expect((await send('POST', '/api/v1/users', opAll, { email: 'first@acme.test', role: 'owner', password: PASSWORD, vendor: 'acme' })).statusCode).toBe(201);
@@ -376,6 +378,27 @@ describe('authority over every route', () => {
         expect(res.statusCode, `${type}: ${res.body}`).toBe(415);
         expect(res.json().code).toBe('unsupported_media');
         expect(res.headers['set-cookie']).toBeUndefined();
+      }
+    });
+
+    it('without server.public_url, takes the origin the browser named in Host, and no other', async () => {
+      const plain = await startInstance();
+      const plainApp = await buildApp(plain.runtime);
+      try {
+        await createUser(plain.runtime, plain.caller, { email: 'ann@plain.test', role: 'owner', password: PASSWORD });
+        const attempt = (headers: Record<string, string>) =>
+          plainApp.inject({ method: 'POST', url: '/api/v1/session', payload: { email: 'ann@plain.test', password: PASSWORD }, headers, remoteAddress: nextIp() });
+        // Served on 0.0.0.0 (a container): the browser's address is whatever the operator typed.
+        expect((await attempt({ host: 'registry.lan:5000', origin: 'http://registry.lan:5000', 'sec-fetch-site': 'same-origin' })).statusCode).toBe(200);
+        expect((await attempt({ host: '127.0.0.1:5000', origin: 'http://127.0.0.1:5000' })).statusCode).toBe(200);
+        for (const origin of ['http://evil.example', 'http://registry.lan:5001', 'http://0.0.0.0:5000', 'null', 'file://registry.lan:5000']) {
+          const res = await attempt({ host: 'registry.lan:5000', origin });
+          expect(res.statusCode, origin).toBe(403);
+          expect(res.json().code).toBe('csrf_failed');
+        }
+      } finally {
+        await plainApp.close();
+        await plain.cleanup();
       }
     });
 

@@ -54,6 +54,31 @@ describe('local-only mode (auth.enabled = false)', () => {
     }
   });
 
+  it('refuses a loopback request that names another host or comes from another site (DNS rebinding)', async () => {
+    const attempts: [Record<string, string>, RegExp][] = [
+      [{ host: 'rebind.evil.example:5000' }, /only requests to localhost or a loopback address/],
+      [{ host: 'rebind.evil.example:5000', origin: 'http://rebind.evil.example:5000' }, /only requests to localhost/],
+      [{ host: '127.0.0.1:5000', origin: 'http://evil.example' }, /origin "http:\/\/evil.example"/],
+      [{ host: 'localhost:5000', 'sec-fetch-site': 'cross-site' }, /cross-site request/],
+    ];
+    for (const [headers, message] of attempts) {
+      for (const [method, url] of [
+        ['GET', '/v2/_catalog'],
+        ['POST', '/v2/elsewhere/app/blobs/uploads/'],
+        ['PUT', '/v2/elsewhere/app/manifests/evil'],
+        ['DELETE', '/v2/elsewhere/app/manifests/1.0'],
+      ] as const) {
+        const res = await app.inject({ method, url, remoteAddress: '127.0.0.1', headers });
+        expect(res.statusCode, `${method} ${url} ${JSON.stringify(headers)}: ${res.body}`).toBe(403);
+        expect(res.json().errors[0]).toMatchObject({ code: 'DENIED', message: expect.stringMatching(message) });
+      }
+    }
+    // The developer's own clients name this machine, by any of its loopback names.
+    for (const host of ['localhost:5000', '127.0.0.1:5000', '[::1]:5000', '127.0.0.2']) {
+      expect((await app.inject({ url: '/v2/', remoteAddress: '127.0.0.1', headers: { host } })).statusCode, host).toBe(200);
+    }
+  });
+
   it('ignores X-Forwarded-For and credentials: only the socket address counts', async () => {
     const spoofed = await app.inject({ url: '/v2/', remoteAddress: '192.0.2.7', headers: { 'x-forwarded-for': '127.0.0.1', authorization: `Basic ${Buffer.from(`${inst.bootstrap.token.id}:${inst.bootstrap.secret}`).toString('base64')}` } });
     expect(spoofed.statusCode).toBe(403);

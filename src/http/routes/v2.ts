@@ -4,7 +4,8 @@ import type { Config } from '../../config/schema.js';
 import { parseBasicAuthorization } from '../../core/basic-auth.js';
 import { parseV2Path, type V2Route } from '../../core/oci-reference.js';
 import { verifyRegistryToken } from '../../auth/registry-jwt.js';
-import { isLoopbackAddress } from '../../core/loopback.js';
+import { isLoopbackAddress, isLoopbackHost } from '../../core/loopback.js';
+import { refuseCrossSite } from '../cross-site.js';
 import type { RegistryCaller } from '../../registry/access.js';
 import { localOnlyCaller } from '../../registry/local-only-caller.js';
 import type { Runtime } from '../../runtime.js';
@@ -135,7 +136,23 @@ function registerLocalOnlyV2(app: FastifyInstance, runtime: Runtime): void {
       request.log.info({ address }, 'local-only mode: refused a caller that is not on loopback');
       return reply.code(403).send(ociError('DENIED', LOCAL_ONLY_MESSAGE));
     }
+    // A page the developer visits can rebind its own name to 127.0.0.1: its requests then come from loopback
+    // but name that page's host (and origin). Only requests naming this machine are the developer's own.
+    if (!namesLoopback(request.headers.host)) {
+      request.log.info({ host: String(request.headers.host ?? '').slice(0, 100) }, 'local-only mode: refused a request naming another host');
+      return reply.code(403).send(ociError('DENIED', `${LOCAL_ONLY_MESSAGE}, and only requests to localhost or a loopback address`));
+    }
+    refuseCrossSite(request, runtime.config, { json: false });
     request.registryCaller = localOnlyCaller(runtime.operator, address ?? '', runtime.now());
     request.v2Route = v2Path(request.url);
   });
+}
+
+function namesLoopback(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return isLoopbackHost(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
 }

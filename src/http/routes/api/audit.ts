@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseSince } from '../../../core/since.js';
 import { presentAudit } from '../../../present.js';
 import type { Runtime } from '../../../runtime.js';
+import { listAuditEvents } from '../../../service/event-logs.js';
 import { DEFAULT_PAGE, eventCursor, eventPage } from './pagination.js';
 import { adminRoute } from './route.js';
 import { AuditBody, Page, PageQuery } from './schemas.js';
@@ -24,7 +25,7 @@ export function registerAuditApi(app: FastifyInstance, runtime: Runtime): void {
     async (request) => {
       const q = request.query as Static<typeof Query>;
       const limit = q.limit ?? DEFAULT_PAGE;
-      const events = await runtime.store.listAudit(request.caller.vendorId, {
+      const events = await listAuditEvents(runtime, request.caller, {
         since: q.since === undefined ? undefined : parseSince(q.since, runtime.now()),
         objectId: q.object,
         descending: true,

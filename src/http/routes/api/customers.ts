@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { presentCustomer, presentCustomerAction } from '../../../present.js';
 import { CUSTOMER_ACTIONS, previewCustomerAction, resumeCustomer, revokeCustomer, suspendCustomer } from '../../../service/customer-actions.js';
 import type { Runtime } from '../../../runtime.js';
-import { createCustomer, deleteCustomer, resolveCustomer, updateCustomer } from '../../../service/customers.js';
+import { createCustomer, deleteCustomer, getCustomer, listCustomers, updateCustomer } from '../../../service/customers.js';
 import { byName, pageByKey } from './pagination.js';
 import { adminRoute } from './route.js';
 import { CustomerBody, Nullable, Page, PageQuery } from './schemas.js';
@@ -46,7 +46,7 @@ export function registerCustomerApi(app: FastifyInstance, runtime: Runtime): voi
     app,
     runtime,
     { method: 'GET', url: '/api/v1/customers', operation: 'customers.read', tag, summary: 'List customers', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(CustomerBody) } },
-    async (request) => pageByKey(await runtime.store.listCustomers(request.caller.vendorId), byName, request.query as object, presentCustomer),
+    async (request) => pageByKey(await listCustomers(runtime, request.caller), byName, request.query as object, presentCustomer),
   );
   adminRoute(
     app,
@@ -62,7 +62,7 @@ export function registerCustomerApi(app: FastifyInstance, runtime: Runtime): voi
     app,
     runtime,
     { method: 'GET', url: '/api/v1/customers/:customer', operation: 'customers.read', tag, summary: 'One customer', params: CustomerRef, response: { 200: CustomerBody } },
-    async (request) => presentCustomer(await resolveCustomer(runtime.store, request.caller.vendorId, ref(request.params))),
+    async (request) => presentCustomer(await getCustomer(runtime, request.caller, ref(request.params))),
   );
   adminRoute(
     app,

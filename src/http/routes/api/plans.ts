@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { presentPlan } from '../../../present.js';
 import type { Runtime } from '../../../runtime.js';
-import { createPlan, deletePlan, resolvePlan } from '../../../service/plans.js';
+import { createPlan, deletePlan, getPlan, listPlans } from '../../../service/plans.js';
 import { byName, pageByKey } from './pagination.js';
 import { adminRoute } from './route.js';
 import { Nullable, Page, PageQuery, PlanBody, StringList } from './schemas.js';
@@ -25,7 +25,7 @@ export function registerPlanApi(app: FastifyInstance, runtime: Runtime): void {
     app,
     runtime,
     { method: 'GET', url: '/api/v1/plans', operation: 'plans.read', tag, summary: 'List plans', querystring: Type.Object(PageQuery, { additionalProperties: false }), response: { 200: Page(PlanBody) } },
-    async (request) => pageByKey(await runtime.store.listPlans(request.caller.vendorId), byName, request.query as object, presentPlan),
+    async (request) => pageByKey(await listPlans(runtime, request.caller), byName, request.query as object, presentPlan),
   );
   adminRoute(
     app,
@@ -41,7 +41,7 @@ export function registerPlanApi(app: FastifyInstance, runtime: Runtime): void {
     app,
     runtime,
     { method: 'GET', url: '/api/v1/plans/:plan', operation: 'plans.read', tag, summary: 'One plan', params: PlanRef, response: { 200: PlanBody } },
-    async (request) => presentPlan(await resolvePlan(runtime.store, request.caller.vendorId, ref(request.params))),
+    async (request) => presentPlan(await getPlan(runtime, request.caller, ref(request.params))),
   );
   adminRoute(
     app,

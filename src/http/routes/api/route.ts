@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HTTP
 import { OPERATIONS, type Operation } from '../../../core/operations.js';
 import type { Runtime } from '../../../runtime.js';
 import type { Caller } from '../../../service/context.js';
-import { refuseCrossSite, requireOperation, requireSession } from '../../admin-auth.js';
+import { requireOperation, requireSession } from '../../admin-auth.js';
+import { refuseCrossSite } from '../../cross-site.js';
 import { ERROR_RESPONSES } from './schemas.js';
 
 export interface AdminRoute {
@@ -65,8 +66,9 @@ export function openRoute<T>(app: FastifyInstance, runtime: Runtime, spec: OpenR
     url: spec.url,
     schema: routeSchema(spec, spec.auth === 'none' ? [] : [{ session: [] }], spec.description),
     config: { access: spec.auth },
-    // A browser's writes (logging in, accepting an invitation) come from the dashboard's own origin, as JSON.
-    onRequest: spec.auth === 'session' ? requireSession(runtime) : async (request) => refuseCrossSite(runtime, request),
+    // Logging in and invitation links are for the dashboard's own pages: another site's page gets nothing
+    // judged or counted (a failed guess would lock the visitor's address out), and its writes are JSON.
+    onRequest: spec.auth === 'session' ? requireSession(runtime) : async (request) => refuseCrossSite(request, runtime.config, { json: true }),
     handler,
   });
 }

@@ -5,6 +5,7 @@ import { parseSince } from '../../../core/since.js';
 import type { Runtime } from '../../../runtime.js';
 import type { Caller } from '../../../service/context.js';
 import { resolveCustomer } from '../../../service/customers.js';
+import { listUsageEvents, usageWithCustomers } from '../../../service/event-logs.js';
 import { countUsage, presentUsage, presentUsageCount, usageCsv } from '../../../usage/usage-report.js';
 import { pullSeries } from '../../../usage/usage-series.js';
 import { DEFAULT_PAGE, eventCursor, eventPage } from './pagination.js';
@@ -61,7 +62,7 @@ export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
     },
     async (request) => {
       const filter = await usageFilter(runtime, request.caller, request.query as Static<typeof CountsQuery>);
-      const events = await runtime.store.listUsage(request.caller.vendorId, { ...filter, limit: MAX_EVENTS });
+      const events = await listUsageEvents(runtime, request.caller, { ...filter, limit: MAX_EVENTS });
       return { since: filter.since.toISOString(), truncated: events.length === MAX_EVENTS, counts: countUsage(events).map(presentUsageCount) };
     },
   );
@@ -81,12 +82,12 @@ export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
       const q = request.query as Static<typeof EventsQuery>;
       const filter = await usageFilter(runtime, request.caller, q);
       if (q.format === 'csv') {
-        const events = await runtime.store.listUsage(request.caller.vendorId, { ...filter, limit: MAX_EVENTS });
+        const events = await listUsageEvents(runtime, request.caller, { ...filter, limit: MAX_EVENTS });
         // Sent as a string: the JSON response schema does not apply to it.
         return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="usage.csv"').serializer((s: string) => s).send(usageCsv(events));
       }
       const limit = q.limit ?? DEFAULT_PAGE;
-      const events = await runtime.store.listUsage(request.caller.vendorId, { ...filter, descending: true, after: eventCursor(q), limit: limit + 1 });
+      const events = await listUsageEvents(runtime, request.caller, { ...filter, descending: true, after: eventCursor(q), limit: limit + 1 });
       return eventPage(events, limit, presentUsage);
     },
   );
@@ -107,7 +108,7 @@ export function registerUsageApi(app: FastifyInstance, runtime: Runtime): void {
       const filter = await usageFilter(runtime, request.caller, { ...q, since: q.since ?? '30d' });
       const now = runtime.now();
       if (now.getTime() - filter.since.getTime() > MAX_SERIES_DAYS * 86_400_000) throw invalid(`since reaches back more than ${MAX_SERIES_DAYS} days`, 'since');
-      const [events, customers] = await Promise.all([runtime.store.listUsage(request.caller.vendorId, { ...filter, limit: MAX_EVENTS }), runtime.store.listCustomers(request.caller.vendorId)]);
+      const { events, customers } = await usageWithCustomers(runtime, request.caller, { ...filter, limit: MAX_EVENTS });
       const labels = new Map(customers.map((c) => [c.id, c.name]));
       return { since: filter.since.toISOString(), truncated: events.length === MAX_EVENTS, ...pullSeries(events, q.by ?? 'customer', filter.since, now, labels) };
     },

@@ -1,0 +1,51 @@
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { crossSiteRefusal, isJsonOrNoBody } from '../core/cross-site.js';
+import { PortcullisError } from '../core/errors.js';
+import { hasBody } from './routes/registry.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
+
+/**
+ * The origin the dashboard is served from: server.public_url's, or, with none
+ * configured, the one the browser itself named in Host (a cross-site page
+ * cannot choose the Host of a request to this server).
+ */
+function expectedOrigin(request: FastifyRequest, config: Readonly<Config>): { origin: string } | { host: string } {
+  if (config.server.public_url) return { origin: new URL(config.server.public_url).origin };
+  return { host: String(request.headers.host ?? '') };
+}
+
+function sameOrigin(given: string, expected: { origin: string } | { host: string }): boolean {
+  if ('origin' in expected) return given === expected.origin;
+  try {
+    const url = new URL(given);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && expected.host !== '' && url.host === expected.host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a browser can be made to send across sites is refused before anything
+ * else about the request is judged or counted: a request from another site
+ * (Sec-Fetch-Site cross-site or same-site, or a foreign Origin) is 403
+ * csrf_failed, and with `json` a write whose body is not JSON, the only kind
+ * no HTML form can send, is 415. Programs (curl, registry clients, the CLI)
+ * send neither header and pass.
+ */
+export function refuseCrossSite(request: FastifyRequest, config: Readonly<Config>, options: { json: boolean }): void {
+  const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
+  const site = request.headers['sec-fetch-site'];
+  const expected = expectedOrigin(request, config);
+  const why = crossSiteRefusal(
+    { origin: origin === undefined || sameOrigin(origin, expected) ? undefined : origin, secFetchSite: typeof site === 'string' ? site : undefined },
+    'origin' in expected ? expected.origin : `this server (${expected.host})`,
+  );
+  if (why) throw new PortcullisError('csrf_failed', why);
+  if (!options.json || SAFE_METHODS.has(request.method)) return;
+  const type = request.headers['content-type'];
+  if (!isJsonOrNoBody(type, hasBody(request))) {
+    throw new PortcullisError('unsupported_media', `expected an application/json body, got ${type === undefined || type === '' ? 'no content type' : JSON.stringify(type.slice(0, 100))}`, 'content-type');
+  }
+}
