@@ -105,10 +105,6 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
     return reply.code(404).type('application/problem+json').send(problem('route_not_found', 404, 'Not found', `no route for ${request.method} ${path}${why}`));
   };
   app.setNotFoundHandler(answerNotFound);
-  // No route: answered on arrival, so a body sent to nowhere is never read or parsed.
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.is404) return answerNotFound(request, reply);
-  });
   // Whatever refused a request before its body was read (credentials, a missing route, a lockout), the body stays unread.
   app.addHook('onSend', async (request, reply) => {
     if (reply.statusCode >= 400) closeIfBodyPending(request, reply);
@@ -175,6 +171,11 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   if (upstream) registerUpstreamEventRoutes(app, runtime);
   // The dashboard talks only to the admin API: none in local-only mode, nor in the CLI's in-process app.
   if (runtime.config.auth.enabled && !options.localCaller) await registerWebRoutes(app, { dir: options.webDir });
+  // No route: answered on arrival, after every other arrival hook (request id, HSTS, the /v2 challenge),
+  // so a body sent to nowhere is never read or parsed.
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return answerNotFound(request, reply);
+  });
   return app;
 }
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
@@ -51,4 +52,9 @@ export async function startInstance(start: Date | 'real-time' = new Date('2026-1
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Listens on a free port of 127.0.0.1, as every test server does; returns the port. */
+export async function listenLocally(app: FastifyInstance): Promise<number> {
+  return Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
 }

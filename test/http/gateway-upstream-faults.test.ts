@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { auth } from '../helpers/oci-http.js';
-import { startInstance, type TestInstance } from '../helpers/runtime.js';
+import { listenLocally, startInstance, type TestInstance } from '../helpers/runtime.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const BLOB_PATH = `/v2/acme/app/blobs/${DIGEST}`;
@@ -126,9 +126,7 @@ describe('gateway mode against an upstream that sends malformed answers', () => 
     await upstream.listen();
     inst = await startInstance(undefined, { PORTCULLIS_REGISTRY_UPSTREAM: `http://127.0.0.1:${upstream.port}` });
     app = await buildApp(inst.runtime);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    port = await listenLocally(app);
     authorization = auth(inst.bootstrap);
   });
   afterAll(async () => {

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { auth } from '../helpers/oci-http.js';
-import { startInstance, type TestInstance } from '../helpers/runtime.js';
+import { listenLocally, startInstance, type TestInstance } from '../helpers/runtime.js';
 
 const HEADERS_TIMEOUT_MS = 600;
 const IDLE_TIMEOUT_MS = 1500;
@@ -58,9 +58,7 @@ describe('server limits', () => {
       PORTCULLIS_SERVER_KEEP_ALIVE_TIMEOUT_MS: String(KEEP_ALIVE_TIMEOUT_MS),
     });
     app = await buildApp(inst.runtime);
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    port = await listenLocally(app);
   });
   afterAll(async () => {
     await app?.close();

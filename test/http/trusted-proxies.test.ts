@@ -20,7 +20,7 @@ import { createCustomer } from '../../src/service/customers.js';
 import { createLicense } from '../../src/service/licenses.js';
 import { createToken, type CreatedToken } from '../../src/service/tokens.js';
 import { auth, blob, imageConfig, imageManifest, V2Client } from '../helpers/oci-http.js';
-import { startInstance, type TestInstance } from '../helpers/runtime.js';
+import { listenLocally, startInstance, type TestInstance } from '../helpers/runtime.js';
 
 const cfg = imageConfig('behind a proxy');
 const layer = blob('a layer pulled through a proxy');
@@ -233,9 +233,7 @@ describe('trusted_proxies over real connections', () => {
     });
     app = await buildApp(inst.runtime, { logger: createLogger('info', sink) });
     vendor = await createToken(inst.runtime, inst.caller, { type: 'vendor', name: 'ci' });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    port = await listenLocally(app);
   });
   afterAll(async () => {
     await app?.close();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/http/app.js';
 import { UPSTREAM_EVENTS_PATH } from '../../src/http/routes/upstream-events.js';
 import { freePort } from '../helpers/distribution.js';
-import { startInstance, type TestInstance } from '../helpers/runtime.js';
+import { listenLocally, startInstance, type TestInstance } from '../helpers/runtime.js';
 
 const SECRET = 'upstream-events-test-secret';
 const EVENTS_TYPE = 'application/vnd.docker.distribution.events.v1+json';
@@ -89,9 +89,7 @@ describe('POST /api/v1/upstream/events in gateway mode', () => {
 
   beforeAll(async () => {
     ({ inst, app } = await gateway({ PORTCULLIS_REGISTRY_NOTIFICATION_SECRET: SECRET }));
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    port = typeof address === 'object' && address ? address.port : 0;
+    port = await listenLocally(app);
   });
   afterAll(async () => {
     await app?.close();
