@@ -237,9 +237,12 @@ describe('decide', () => {
       grants: [g({ vendorId: operator.id, repositories })],
       foreign: ['acme/**', 'beta/**'],
     });
-    expect(decide(operatorCustomer(['**']), 'pull', 'acme/app', undefined, NOW)).toMatchObject({ allow: false, reason: 'acme/app belongs to another vendor: licenses of op do not reach it' });
+    // The reason is the plain one: the operator's customers learn nothing of which namespaces tenants own.
+    expect(decide(operatorCustomer(['**']), 'pull', 'acme/app', undefined, NOW)).toMatchObject({ allow: false, reason: 'no active license covers acme/app' });
     expect(decide(operatorCustomer(['beta/**']), 'pull', 'beta/secret/db', undefined, NOW).allow).toBe(false);
     expect(decide(operatorCustomer(['**']), 'pull', 'tools/cli', undefined, NOW).allow).toBe(true);
+    // A tenant pattern that does not compile stands for a tenant all the same: isolation does not fail open.
+    expect(decide({ ...operatorCustomer(['**']), foreign: ['Broken/**', 'beta/**'] } as Principal, 'pull', 'acme/app', undefined, NOW).allow).toBe(false);
     // The operator's own vendor tokens keep their reach over every namespace.
     expect(decide(vendorP({ vendorId: operator.id }, operator), 'pull', 'acme/app', undefined, NOW).allow).toBe(true);
   });

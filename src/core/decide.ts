@@ -66,6 +66,21 @@ function safeRepoMatch(patterns: readonly string[], repository: string): boolean
   }
 }
 
+/**
+ * Whether `repository` lies in another vendor's namespaces. Unlike a
+ * license's patterns, a pattern here that does not compile counts as a
+ * match: it stands for a tenant, and isolation must not fail open.
+ */
+export function reachesForeign(foreign: readonly string[], repository: string): boolean {
+  return foreign.some((pattern) => {
+    try {
+      return matchesAnyRepoPattern([pattern], repository);
+    } catch {
+      return true;
+    }
+  });
+}
+
 function safeTagMatch(patterns: readonly string[], tag: string): boolean {
   try {
     return matchesAnyTagPattern(patterns, tag);
@@ -171,7 +186,8 @@ export function decide(
 
   if (action !== 'pull') return deny('customer tokens are pull-only');
   if (!safeRepoMatch(p.vendor.namespaces, repository)) return deny(outsideNamespaces(repository, p.vendor));
-  if (p.foreign !== undefined && safeRepoMatch(p.foreign, repository)) return deny(`${repository} belongs to another vendor: licenses of ${p.vendor.name} do not reach it`);
+  // Said as for any repository no license covers: the operator's customers learn nothing of which namespaces tenants own.
+  if (p.foreign !== undefined && reachesForeign(p.foreign, repository)) return deny(`no active license covers ${repository}`);
 
   const tag = reference?.tag;
   const checks = p.grants.map((g) => checkGrant(g, p, action, repository, tag, now));

@@ -27,6 +27,20 @@ function sameOrigin(given: string, expected: { origin: string } | { host: string
 }
 
 /**
+ * Endpoints no web page has any business calling (/token is for registry
+ * clients, /metrics for scrapers) refuse whatever a browser sends: a page,
+ * even one that rebinds its own name to this server's address (where
+ * Origin and Host then agree), would only spend failed guesses of its
+ * visitor's address or read what it must not. Programs send neither header;
+ * `Sec-Fetch-Site: none` is a person typing the URL.
+ */
+export function refuseBrowserPages(request: FastifyRequest, what: string): void {
+  const site = request.headers['sec-fetch-site'];
+  const fromPage = request.headers.origin !== undefined || (typeof site === 'string' && site.toLowerCase() !== 'none');
+  if (fromPage) throw new PortcullisError('csrf_failed', `${what} is not for web pages: a request a browser sent from a page (Origin, Sec-Fetch-Site) is refused`);
+}
+
+/**
  * What a browser can be made to send across sites is refused before anything
  * else about the request is judged or counted: a request from another site
  * (Sec-Fetch-Site cross-site or same-site, or a foreign Origin) is 403

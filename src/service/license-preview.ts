@@ -8,6 +8,7 @@ import { COMMAS, splitList } from '../core/text.js';
 import type { Caller, ServiceDeps } from './context.js';
 import { getLicense } from './licenses.js';
 import { parseRepositoryPatterns, resolvePlan } from './plans.js';
+import { reachesForeign } from '../core/decide.js';
 import { authorize } from '../core/operations.js';
 import { foreignNamespaces } from './principal.js';
 
@@ -57,7 +58,7 @@ async function preview(deps: ServiceDeps, caller: Caller, catalog: RepositoryCat
   // The operator's licenses reach no tenant's repositories (decide() says the same).
   const foreign = vendor.isOperator ? await foreignNamespaces(deps.store) : [];
   const names = (await catalog.repositories())
-    .filter((name) => matchesAnyRepoPattern(vendor.namespaces, name) && !matchesAnyRepoPattern(foreign, name) && matchesAnyRepoPattern(patterns, name))
+    .filter((name) => matchesAnyRepoPattern(vendor.namespaces, name) && !reachesForeign(foreign, name) && matchesAnyRepoPattern(patterns, name))
     .sort()
     .slice(0, PREVIEW_LIMITS.repositories + 1);
   const existing: ExistingRepository[] = names.map((name) => ({ name, tags: [] }));

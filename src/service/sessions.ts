@@ -26,6 +26,11 @@ export interface SignedIn {
 export interface NewSession extends SignedIn {
   /** The cookie's value; only its HMAC is stored. */
   secret: string;
+  /**
+   * Accounts of the address, in other vendors, that the password did not
+   * open: each is a failed guess at that account, to be counted as one.
+   */
+  missed: number;
 }
 
 export function sessionLifetimeMs(deps: ServiceDeps): number {
@@ -123,6 +128,9 @@ export async function login(deps: ServiceDeps, input: LoginInput): Promise<NewSe
   const named = vendorName === undefined ? undefined : await deps.store.getVendorByName(vendorName);
   const candidates = found.filter((u) => u.status === 'active' && u.passwordHash !== null && (vendorName === undefined || u.vendorId === named?.id));
   const opened = await accountsOpened(deps, candidates, input.password);
+  // Only the password's holder gets the 409. But a login into one's own account, with the address also held
+  // in another vendor, is a guess at that other account's password too (one whoever creates the address in its
+  // own vendor can repeat): the route counts each account the password did not open as a failed login.
   if (opened.length > 1) throw new PortcullisError('conflict', NAME_THE_VENDOR_MESSAGE, 'vendor');
   const stored = opened[0];
   if (!stored) throw new PortcullisError('unauthenticated', BAD_LOGIN_MESSAGE);
@@ -147,7 +155,7 @@ export async function login(deps: ServiceDeps, input: LoginInput): Promise<NewSe
     await tx.recordLogin(user.vendorId, user.id, now);
     await audit(tx, deps, caller, now, { action: 'session.create', objectType: 'user', objectId: user.id, detail: { expires_at: session.expiresAt.toISOString() } });
   });
-  return { secret, session, user: { ...user, lastLoginAt: now }, vendor };
+  return { secret, session, user: { ...user, lastLoginAt: now }, vendor, missed: candidates.length - opened.length };
 }
 
 /**

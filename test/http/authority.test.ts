@@ -319,7 +319,7 @@ describe('authority over every route', () => {
       const customer = new V2Client(app, basic(ctok.json().username, ctok.json().secret));
       const pulled = await customer.request('GET', `/v2/acme/secret/manifests/1.0`, { headers: { accept: MT.manifest } });
       expect(pulled.statusCode, pulled.body).toBe(403);
-      expect(pulled.body).toContain('belongs to another vendor');
+      expect(pulled.body).toContain('no active license covers acme/secret');
       expect((await customer.request('GET', `/v2/acme/secret/manifests/${manifest.digest}`)).statusCode).toBeGreaterThanOrEqual(400);
       const catalog = await customer.request('GET', '/v2/_catalog');
       expect(catalog.body).not.toContain('acme/secret');
@@ -379,6 +379,23 @@ describe('authority over every route', () => {
         expect(res.json().code).toBe('unsupported_media');
         expect(res.headers['set-cookie']).toBeUndefined();
       }
+    });
+
+    it('/token and /metrics refuse whatever a web page sends, a page that rebinds its name to this server included', async () => {
+      const scraper = credentials.find((c) => c.name === 'operator token admin:metrics:read')!;
+      const rebinding = { host: 'evil.example:5000', origin: 'http://evil.example:5000', 'sec-fetch-site': 'same-origin' };
+      const pages: Record<string, string>[] = [rebinding, { origin: new URL(PUBLIC_URL).origin }, { 'sec-fetch-site': 'same-origin' }];
+      for (const headers of pages) {
+        const token = await app.inject({ method: 'POST', url: '/token', headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=password&client_id=x&username=vtok_aaaaaaaaaaaaaaaa&password=guess', remoteAddress: nextIp() });
+        expect(token.statusCode, token.body).toBe(403);
+        expect(token.json().code).toBe('csrf_failed');
+        const metrics = await send('GET', '/metrics', scraper, undefined, headers);
+        expect(metrics.statusCode, metrics.body).toBe(403);
+        expect(metrics.body).not.toContain('acme');
+      }
+      // A person typing the URL, and the programs these are for, get their usual answers.
+      expect((await app.inject({ method: 'GET', url: '/token', headers: { 'sec-fetch-site': 'none' }, remoteAddress: nextIp() })).statusCode).toBe(401);
+      expect((await send('GET', '/metrics', scraper)).statusCode).toBe(200);
     });
 
     it('without server.public_url, takes the origin the browser named in Host, and no other', async () => {

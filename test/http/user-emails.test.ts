@@ -142,6 +142,24 @@ describe('one e-mail address in several vendors', () => {
     expectBadLogin(await tryLogin('rae@example.com', OTHER_PASSWORD, 'acme'));
   });
 
+  it("guessing another vendor's password through a copy of its address is throttled like any failed login", async () => {
+    // The victim, in beta; the attacker, an admin of acme, creates the same address with a password of its own.
+    await createUser(inst.runtime, beta, { email: 'victim@example.com', role: 'owner', password: PASSWORD });
+    const copy = await call('POST', '/api/v1/users', { session: acmeOwner, payload: { email: 'victim@example.com', role: 'viewer', password: OTHER_PASSWORD } });
+    expect(copy.statusCode, copy.body).toBe(201);
+    // Each login into the copy is a wrong guess at beta's account: counted, so ten of them end in 429.
+    const answers: number[] = [];
+    for (let i = 0; i < 11; i++) answers.push((await tryLogin('victim@example.com', OTHER_PASSWORD)).statusCode);
+    expect(answers.slice(0, 10)).toEqual(Array(10).fill(200));
+    expect(answers[10]).toBe(429);
+    // The right guess would answer 409 — but the address is throttled now, whatever the password.
+    const right = await tryLogin('victim@example.com', PASSWORD);
+    expect(right.statusCode).toBe(429);
+    // Naming the vendor checks that account alone; its own failures were the only ones counted for it.
+    inst.clock.now = new Date(inst.clock.now.getTime() + 16 * 60_000);
+    expect((await login('victim@example.com', PASSWORD, 'beta')).body.vendor.name).toBe('beta');
+  });
+
   it("a password change is the signed-in account's own; the other vendor's account keeps its password", async () => {
     await createUser(inst.runtime, acme, { email: 'tia@example.com', role: 'viewer', password: PASSWORD });
     await createUser(inst.runtime, beta, { email: 'tia@example.com', role: 'viewer', password: PASSWORD });

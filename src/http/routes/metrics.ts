@@ -3,6 +3,7 @@ import { PortcullisError } from '../../core/errors.js';
 import { authorize } from '../../core/operations.js';
 import type { Runtime } from '../../runtime.js';
 import { tokenCaller } from '../admin-auth.js';
+import { refuseBrowserPages } from '../cross-site.js';
 import { ERROR_CATALOGUE, problem } from '../error-catalogue.js';
 import type { Metrics } from '../metrics.js';
 import { refuseLockedOut } from '../rate-limit.js';
@@ -29,14 +30,14 @@ async function checkScraper(runtime: Runtime, request: FastifyRequest, reply: Fa
 export function registerMetricsRoute(app: FastifyInstance, runtime: Runtime, metrics: Metrics, requireToken: boolean): void {
   // Scrapers poll this every few seconds; their request lines would drown the log.
   app.get('/metrics', { logLevel: 'warn' }, async (request, reply) => {
-    if (requireToken) {
-      try {
-        await checkScraper(runtime, request, reply);
-      } catch (err) {
-        if (!(err instanceof PortcullisError)) throw err;
-        const entry = ERROR_CATALOGUE[err.code];
-        return reply.code(entry.status).type('application/problem+json').send(problem(err.code, entry.status, entry.title, err.message));
-      }
+    try {
+      // Scrapers are no browsers: a page (a rebinding one too) reads nothing here, token or not.
+      refuseBrowserPages(request, '/metrics');
+      if (requireToken) await checkScraper(runtime, request, reply);
+    } catch (err) {
+      if (!(err instanceof PortcullisError)) throw err;
+      const entry = ERROR_CATALOGUE[err.code];
+      return reply.code(entry.status).type('application/problem+json').send(problem(err.code, entry.status, entry.title, err.message));
     }
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

@@ -6,7 +6,7 @@ import type { Runtime } from '../../runtime.js';
 import { BAD_CREDENTIALS_MESSAGE, ERROR_CATALOGUE, problem } from '../error-catalogue.js';
 import type { Metrics } from '../metrics.js';
 import { countTokenRequest, noteFailedLogin, refuseLockedOut } from '../rate-limit.js';
-import { refuseCrossSite } from '../cross-site.js';
+import { refuseBrowserPages } from '../cross-site.js';
 
 /**
  * The Docker registry token endpoint: GET with Basic credentials, and the
@@ -75,9 +75,9 @@ export function registerTokenRoutes(app: FastifyInstance, runtime: Runtime, metr
 }
 
 function tokenRoutes(app: FastifyInstance, runtime: Runtime, metrics: Metrics): void {
-  // Registry clients send no Origin or Sec-Fetch-Site: a browser sent here by another site's page would only
-  // spend failed guesses of the visitor's address, locking it out of every surface.
-  app.addHook('onRequest', async (request) => refuseCrossSite(request, runtime.config, { json: false }));
+  // Registry clients send no Origin or Sec-Fetch-Site: a browser sent here by a page would only spend failed
+  // guesses of the visitor's address, locking it out of every surface.
+  app.addHook('onRequest', async (request) => refuseBrowserPages(request, '/token'));
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
     done(null, parseForm(body as string));
   });

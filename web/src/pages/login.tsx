@@ -5,6 +5,33 @@ import { Field } from '../components/field';
 import { takeFlash } from '../session';
 import type { Session } from '../types';
 
+/**
+ * The vendor each address last logged in to on this browser, sent again with it: where an address has
+ * accounts in several vendors, a login naming none is checked against each, and every one the password does
+ * not open counts as a failed login (a guess at it), so naming the vendor keeps its owner clear of the throttle.
+ */
+const LAST_VENDORS = 'portcullis.last-vendors';
+
+function lastVendors(): Record<string, string> {
+  try {
+    const kept: unknown = JSON.parse(localStorage.getItem(LAST_VENDORS) ?? '{}');
+    return kept !== null && typeof kept === 'object' ? (kept as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function rememberVendor(email: string, vendor: string | undefined): void {
+  const all = lastVendors();
+  if (vendor === undefined) delete all[email];
+  else all[email] = vendor;
+  try {
+    localStorage.setItem(LAST_VENDORS, JSON.stringify(all));
+  } catch {
+    // Storage off: every login names no vendor, as the first one did.
+  }
+}
+
 export function LoginPage({ onLogin, bootError }: { onLogin(session: Session): void; bootError: string | null }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -22,9 +49,21 @@ export function LoginPage({ onLogin, bootError }: { onLogin(session: Session): v
     event.preventDefault();
     setBusy(true);
     setError(null);
+    const address = email.trim().toLowerCase();
+    const typed = vendor?.trim() || undefined;
+    const remembered = typed === undefined ? lastVendors()[address] : undefined;
+    const attempt = (named: string | undefined) => api<Session>('POST', '/api/v1/session', { email: email.trim(), password, ...(named ? { vendor: named } : {}) }, { expect401: true });
     try {
-      const body = { email: email.trim(), password, ...(vendor?.trim() ? { vendor: vendor.trim() } : {}) };
-      const session = await api<Session>('POST', '/api/v1/session', body, { expect401: true });
+      let session: Session;
+      try {
+        session = await attempt(typed ?? remembered);
+      } catch (err) {
+        // The remembered vendor may be gone, or this browser's other user of the address: once more, naming none.
+        if (!(remembered !== undefined && err instanceof ApiError && err.status === 401)) throw err;
+        rememberVendor(address, undefined);
+        session = await attempt(undefined);
+      }
+      rememberVendor(address, session.vendor.name);
       onLogin(session);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409 && err.field === 'vendor') {

@@ -68,6 +68,8 @@ export function registerSessionApi(app: FastifyInstance, runtime: Runtime): void
           await noteFailedAccountLogin(runtime, request, account);
         },
       );
+      // A password that opened this account but not the address's account in another vendor was a guess at that one.
+      if (grant.missed > 0) await noteFailedAccountLogin(runtime, request, account);
       reply
         .header('set-cookie', sessionCookie(grant.secret, sessionLifetimeMs(runtime) / 1000, cookieIsSecure(request, runtime.config)))
         .header('cache-control', 'no-store');
