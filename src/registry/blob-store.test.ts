@@ -72,7 +72,7 @@ describe('digests', () => {
     const { store } = newStore();
     expect((await errorOf(store.stat('sha256:../../x'))).code).toBe('DIGEST_INVALID');
     expect((await errorOf(store.open('sha256:../../x'))).code).toBe('DIGEST_INVALID');
-    expect((await errorOf(store.delete('sha256:../../x'))).code).toBe('DIGEST_INVALID');
+    expect((await errorOf(store.trash('sha256:../../x'))).code).toBe('DIGEST_INVALID');
   });
 });
 
@@ -384,29 +384,77 @@ describe('removeCrashLeftovers', () => {
     writeFileSync(join(root, 'tmp', 'half-written'), Buffer.alloc(1000));
     expect(leftovers(root)).toHaveLength(2);
 
-    expect(await store.removeCrashLeftovers()).toEqual({ files: 2, bytes: 1010 });
+    expect(await store.removeCrashLeftovers()).toEqual({ files: 2, bytes: 1010, restored: 0 });
     expect(leftovers(root)).toEqual([]);
     expect(await store.uploadStatus(session.id)).toBeUndefined();
     expect(await store.stat(kept.digest)).toMatchObject({ size: 4 });
-    expect(await store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0 });
+    expect(await store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0, restored: 0 });
+  });
+
+  it('puts back what a gc killed mid-sweep left in its trash (it may be referenced by now), and clears strays there', async () => {
+    const { root, store } = newStore();
+    const { digest } = await store.putVerified(digestOf('trashed by a killed gc'), body('trashed by a killed gc'));
+    const trashed = await store.trash(digest);
+    expect(trashed).toBeDefined();
+    writeFileSync(join(root, 'gc-trash', 'stray'), 'x');
+    expect(await store.stat(digest)).toBeUndefined();
+
+    expect(await store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0, restored: 1 });
+    expect(await readAll((await store.open(digest))!.stream)).toBe('trashed by a killed gc');
+    expect(readdirSync(join(root, 'gc-trash'))).toEqual([]);
   });
 
   it('finds nothing in a store that has never been written', async () => {
-    expect(await newStore().store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0 });
+    expect(await newStore().store.removeCrashLeftovers()).toEqual({ files: 0, bytes: 0, restored: 0 });
   });
 });
 
 describe('garbage collection support', () => {
-  it('lists every stored digest and deletes one at a time', async () => {
+  it('lists every stored digest; trash then discard removes one, trash then restore puts it back', async () => {
     const { root, store } = newStore();
     const digests = await Promise.all(['a', 'b', 'c'].map(async (s) => (await store.putVerified(digestOf(s), body(s))).digest));
     // Strays in blobs/ are not blobs.
     writeFileSync(join(root, 'blobs', 'sha256', 'README'), 'x');
     expect(await listed(store)).toEqual([...digests].sort());
-    expect(await store.delete(digests[0]!)).toBe(true);
-    expect(await store.delete(digests[0]!)).toBe(false);
+
+    const gone = (await store.trash(digests[0]!))!;
+    expect(gone).toMatchObject({ digest: digests[0], size: 1 });
+    expect(await store.trash(digests[0]!)).toBeUndefined();
     expect(await store.stat(digests[0]!)).toBeUndefined();
+    // While gc decides, a read still gets the bytes; stat (what a push looks at) does not see them.
+    expect(await readAll((await store.open(digests[0]!, { start: 0 }))!.stream)).toBe('a');
+    expect(await store.discard(gone)).toBe(true);
+    expect(await store.open(digests[0]!)).toBeUndefined();
+    expect(await store.discard(gone)).toBe(false);
     expect(await listed(store)).toEqual(digests.slice(1).sort());
+
+    const judged = (await store.stat(digests[1]!))!;
+    const back = (await store.trash(digests[1]!))!;
+    expect(back.fileId).toBe(judged.fileId);
+    await store.restore(back);
+    expect(await store.stat(digests[1]!)).toEqual(judged);
+    expect(await listed(store)).toEqual(digests.slice(1).sort());
+    expect(readdirSync(join(root, 'gc-trash'))).toEqual([]);
+  });
+
+  it('storing a blob again puts a new file there, stamped with the time; a restore never replaces that copy', async () => {
+    let now = new Date('2026-11-24T12:00:00Z');
+    const { root, store } = newStore({ now: () => now });
+    const { digest } = await store.putVerified(digestOf('stored twice'), body('stored twice'));
+    const first = (await store.stat(digest))!;
+    expect(first.storedAt).toEqual(now);
+
+    const trashed = (await store.trash(digest))!;
+    now = new Date(now.getTime() + 60_000);
+    await store.putVerified(digest, body('stored twice'));
+    const second = (await store.stat(digest))!;
+    expect(second.storedAt).toEqual(now);
+    expect(second.fileId).not.toBe(first.fileId);
+
+    await store.restore(trashed);
+    expect(await store.stat(digest)).toEqual(second);
+    expect(readdirSync(join(root, 'gc-trash'))).toEqual([]);
+    expect(await readAll((await store.open(digest))!.stream)).toBe('stored twice');
   });
 
   it('lists nothing for a store that has never held a blob', async () => {

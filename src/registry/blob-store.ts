@@ -4,6 +4,7 @@
  *   <root>/blobs/sha256/<2 hex>/<64 hex>   immutable, verified content
  *   <root>/uploads/<uuid>/data             upload sessions in progress
  *   <root>/tmp/<uuid>                      files on their way into blobs/
+ *   <root>/gc-trash/<64 hex>.<uuid>        blobs garbage collection is deciding on
  *
  * A blob only ever appears under its digest by rename(2) of a temp file on the
  * same filesystem, after its hash was checked and its data fsynced, so a crash
@@ -16,10 +17,25 @@
  * appends, finish and cancel of a session are serialized by an in-process lock
  * (that is what keeps a PATCH racing the final PUT from changing bytes after
  * they were hashed).
+ *
+ * `gc` runs as another process beside it, without a lock, so the two meet only
+ * through the filesystem and the store. What makes that safe (the argument is
+ * in gc.ts):
+ * - storing a blob always puts a new file at its path, even when one is there
+ *   (same bytes), stamped with the time it was stored: the file's identity
+ *   (stat's `fileId`) and mtime say "stored again since you looked";
+ * - gc never unlinks a blob's path: it renames the file into gc-trash/ (trash),
+ *   looks at what it moved, and either puts it back (restore) or deletes that
+ *   file (discard). Whatever a push stores after the rename is a new file that
+ *   gc never touches;
+ * - a read that misses the file looks in gc-trash/ too (the same bytes), so
+ *   a pull racing that moment does not see the blob vanish;
+ * - a trashed file of a gc that was killed is put back, never deleted
+ *   (recoverTrash): it may be a blob a push referenced meanwhile.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat, truncate, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -63,6 +79,21 @@ export interface ByteRange {
   end?: number;
 }
 
+/** What stat tells about a blob's file. */
+export interface BlobFile {
+  size: number;
+  /** When it was last stored (pushed or pushed again). */
+  storedAt: Date;
+  /** This file, not the blob: storing the blob again gives another value, so gc can tell a file it judged from a new one. */
+  fileId: string;
+}
+
+/** A blob gc moved out of the way (BlobStore.trash): it goes back (restore) or for good (discard). */
+export interface TrashedBlob extends BlobFile {
+  digest: string;
+  path: string;
+}
+
 export interface BlobStoreOptions {
   root: string;
   maxBlobBytes: number;
@@ -76,6 +107,7 @@ const HEX64 = /^[0-9a-f]{64}$/;
 /** Larger reads than the 64 KiB default: fewer syscalls and writes per GiB served, still bounded memory. */
 const READ_CHUNK = 1024 * 1024;
 const PREFIX = /^[0-9a-f]{2}$/;
+const TRASH_ENTRY = /^([0-9a-f]{64})\.[0-9a-f-]{36}$/;
 
 /** The digest of bytes in hand (a manifest), as the OCI spec writes it. */
 export function sha256Digest(bytes: Uint8Array): string {
@@ -104,6 +136,7 @@ export class BlobStore {
   private readonly blobsDir: string;
   private readonly uploadsDir: string;
   private readonly tmpDir: string;
+  private readonly trashDir: string;
   private readonly maxBlobBytes: number;
   private readonly now: () => Date;
 
@@ -115,14 +148,15 @@ export class BlobStore {
     this.blobsDir = join(this.root, 'blobs', 'sha256');
     this.uploadsDir = join(this.root, 'uploads');
     this.tmpDir = join(this.root, 'tmp');
+    this.trashDir = join(this.root, 'gc-trash');
     this.maxBlobBytes = opts.maxBlobBytes;
     this.now = opts.now ?? (() => new Date());
   }
 
   /** `storedAt` lets garbage collection spare blobs too young to have been linked yet. */
-  async stat(digest: string): Promise<{ size: number; storedAt: Date } | undefined> {
+  async stat(digest: string): Promise<BlobFile | undefined> {
     const st = await statOrUndefined(this.blobPath(requireDigest(digest).hex));
-    return st?.isFile() ? { size: st.size, storedAt: st.mtime } : undefined;
+    return st?.isFile() ? blobFile(st) : undefined;
   }
 
   /**
@@ -134,9 +168,9 @@ export class BlobStore {
     digest: string,
     range?: ByteRange,
   ): Promise<{ size: number; stream: Readable; range?: { start: number; end: number } } | undefined> {
-    const path = this.blobPath(requireDigest(digest).hex);
+    const { hex } = requireDigest(digest);
     // One descriptor for size and data, so a gc delete in between cannot split them.
-    const fh = await open(path, 'r').catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+    const fh = (await openOrUndefined(this.blobPath(hex))) ?? (await this.openTrashed(hex));
     if (!fh) return undefined;
     try {
       const { size } = await fh.stat();
@@ -151,6 +185,21 @@ export class BlobStore {
       await fh.close();
       throw err;
     }
+  }
+
+  /**
+   * A read that finds the file in gc's trash (gc.ts) reads it there: the
+   * bytes are the blob's all the same, and gc may be about to put it back
+   * because a push referenced it. Only reads may: stat must not see it, or a
+   * push would acknowledge a file gc is about to discard.
+   */
+  private async openTrashed(hex: string): Promise<FileHandle | undefined> {
+    for (const name of await readdirOrEmpty(this.trashDir)) {
+      if (!name.startsWith(`${hex}.`)) continue;
+      const fh = await openOrUndefined(join(this.trashDir, name));
+      if (fh) return fh;
+    }
+    return undefined;
   }
 
   /**
@@ -293,9 +342,10 @@ export class BlobStore {
    * Only for the holder of the data dir's lock at start (lockDataDir), before
    * it serves: then no upload can be in flight, whatever the files' age. A
    * client whose session is gone gets BLOB_UPLOAD_UNKNOWN and starts again,
-   * as clients do after any failed upload.
+   * as clients do after any failed upload. Blobs a killed gc left in its
+   * trash go back (recoverTrash): `restored` counts them.
    */
-  async removeCrashLeftovers(): Promise<{ files: number; bytes: number }> {
+  async removeCrashLeftovers(): Promise<{ files: number; bytes: number; restored: number }> {
     let files = 0;
     let bytes = 0;
     const take = async (path: string, sizeOf: string) => {
@@ -312,18 +362,85 @@ export class BlobStore {
       const dir = join(this.uploadsDir, name);
       if (!sessionLocks.busy(dir)) await take(dir, join(dir, 'data'));
     }
-    return { files, bytes };
+    return { files, bytes, restored: await this.recoverTrash() };
   }
 
-  /** For garbage collection only: a manifest may still point here. */
-  async delete(digest: string): Promise<boolean> {
+  /**
+   * For garbage collection only, its first step to remove a blob: moves the
+   * file out of blobs/ and tells what was moved, or undefined when there was
+   * none. From here on a push of the digest stores a new file, which this
+   * one can no longer affect; gc then decides on the moved file alone.
+   */
+  async trash(digest: string): Promise<TrashedBlob | undefined> {
+    const { hex } = requireDigest(digest);
+    await mkdir(this.trashDir, { recursive: true, mode: 0o755 });
+    const path = join(this.trashDir, `${hex}.${randomUUID()}`);
     try {
-      await unlink(this.blobPath(requireDigest(digest).hex));
+      await rename(this.blobPath(hex), path);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    // Gone again only if a starting serve put it back meanwhile (recoverTrash).
+    const st = await statOrUndefined(path);
+    return st ? { digest, path, ...blobFile(st) } : undefined;
+  }
+
+  /**
+   * Puts a trashed blob back. A copy stored since wins (same bytes, and its
+   * mtime must stay that of its push): link(2) never replaces one. Where the
+   * filesystem has no hard links, rename unless a copy is there.
+   */
+  async restore(trashed: TrashedBlob): Promise<void> {
+    const target = this.blobPath(requireDigest(trashed.digest).hex);
+    await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+    try {
+      await link(trashed.path, target);
+      await fsyncDir(dirname(target));
+    } catch (err) {
+      // Someone else put it back already (recoverTrash of a starting serve, another gc).
+      if (isNotFound(err)) return;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        if (!(await statOrUndefined(target))) {
+          await rename(trashed.path, target).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e)));
+          return;
+        }
+      }
+    }
+    await rm(trashed.path, { force: true });
+  }
+
+  /** The last step of removing a blob: false when the trashed file was put back meanwhile (recoverTrash). */
+  async discard(trashed: TrashedBlob): Promise<boolean> {
+    try {
+      await unlink(trashed.path);
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
     }
+  }
+
+  /**
+   * Puts back every blob a gc left in its trash when it was killed between
+   * trash and restore or discard. Deleting them instead could lose a blob a
+   * push referenced meanwhile; one kept by mistake goes at the next gc.
+   * Safe beside a running gc: it copes with its files going back under it.
+   */
+  async recoverTrash(): Promise<number> {
+    let restored = 0;
+    for (const name of await readdirOrEmpty(this.trashDir)) {
+      const path = join(this.trashDir, name);
+      const hex = TRASH_ENTRY.exec(name)?.[1];
+      const st = hex === undefined ? undefined : await statOrUndefined(path);
+      if (hex === undefined || !st?.isFile()) {
+        await rm(path, { recursive: true, force: true });
+        continue;
+      }
+      await this.restore({ digest: `sha256:${hex}`, path, ...blobFile(st) });
+      restored++;
+    }
+    return restored;
   }
 
   async *listDigests(): AsyncGenerator<string> {
@@ -367,10 +484,16 @@ export class BlobStore {
     }
   }
 
-  /** rename(2) is atomic and replaces an identical file in place, so concurrent stores of one digest are fine. */
+  /**
+   * rename(2) is atomic and replaces an identical file in place, so concurrent
+   * stores of one digest are fine. Replacing (not keeping the file there) and
+   * stamping the time are what gc relies on: see the module comment.
+   */
   private async install(tmp: string, hex: string): Promise<void> {
     const dir = join(this.blobsDir, hex.slice(0, 2));
     const created = await mkdir(dir, { recursive: true, mode: 0o755 });
+    const now = this.now();
+    await utimes(tmp, now, now);
     await rename(tmp, join(dir, hex));
     // The rename must be durable before the client is told the blob exists.
     await fsyncDir(dir);
@@ -449,6 +572,10 @@ class KeyedLock {
 const sessionLocks = new KeyedLock();
 const activeTemps = new Set<string>();
 
+function blobFile(st: Stats): BlobFile {
+  return { size: st.size, storedAt: st.mtime, fileId: `${st.dev}:${st.ino}:${st.mtimeMs}` };
+}
+
 async function hashFile(path: string): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
@@ -501,6 +628,15 @@ async function guarded<T>(source: Readable, fn: () => Promise<T>): Promise<T> {
 
 function closed(stream: Writable): Promise<void> {
   return stream.closed ? Promise.resolve() : new Promise((r) => stream.once('close', () => r()));
+}
+
+async function openOrUndefined(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {

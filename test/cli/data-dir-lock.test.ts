@@ -5,8 +5,9 @@
  * uploads cut off mid-body). Start-up also warns about a data dir, keys/ and
  * database that group or others can reach. All against the built CLI.
  */
+import { createHash } from 'node:crypto';
 import { request, type ClientRequest } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCliError, lines, makeDataDir, parseBanner, removeDataDir, runCliAsync, startServe, type Banner, type ServeProcess } from '../helpers/cli.js';
@@ -93,11 +94,19 @@ describe('one serve per data dir', () => {
     mkdirSync(session, { recursive: true });
     writeFileSync(join(session, 'owner'), 'ops/app');
     writeFileSync(join(session, 'data'), Buffer.alloc(500));
+    // And a gc killed between moving a blob aside and deciding on it: the blob must come back, not go.
+    const aside = Buffer.from('a blob a killed gc had moved aside');
+    const hex = createHash('sha256').update(aside).digest('hex');
+    mkdirSync(join(dataDir, 'registry', 'gc-trash'), { recursive: true });
+    writeFileSync(join(dataDir, 'registry', 'gc-trash', `${hex}.6a1e2f3c-4b5d-4e6f-8a7b-9c0d1e2f3a4b`), aside);
 
     const { serve, base } = await start();
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(leftovers(dataDir)).toEqual([]);
     expect(logRecords(serve).find((r) => r.msg === 'removed half-written uploads an earlier serve left behind')).toMatchObject({ files: 2, bytes: 3500 });
+    expect(readFileSync(join(dataDir, 'registry', 'blobs', 'sha256', hex.slice(0, 2), hex))).toEqual(aside);
+    expect(readdirSync(join(dataDir, 'registry', 'gc-trash'))).toEqual([]);
+    expect(logRecords(serve).find((r) => r.msg === 'put back blobs a killed gc had moved aside')).toMatchObject({ blobs: 1 });
     expect(await serve.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 

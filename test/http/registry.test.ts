@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { buildApp } from '../../src/http/app.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
@@ -416,6 +416,86 @@ describe('built-in registry over HTTP (OCI Distribution 1.1)', () => {
       const res = await vendor.post(`/v2/acme/other/blobs/uploads/?mount=${sha256('never pushed')}&from=acme/app`);
       expect(res.statusCode).toBe(202);
       await vendor.delete(res.headers.location as string);
+    });
+  });
+
+  describe('beside a gc process that takes a file under a push (src/registry/gc.ts)', () => {
+    const repo = 'acme/gc-race';
+
+    /** What a gc sweeping at that instant does to the file: trash, then discard. */
+    async function gcTakes(digest: string): Promise<void> {
+      const trashed = await inst.runtime.blobs.trash(digest);
+      expect(trashed).toBeDefined();
+      await inst.runtime.blobs.discard(trashed!);
+    }
+
+    /** Runs `fn` once right after the next putVerified of `digest` stored it. */
+    function afterNextStore(digest: string, fn: () => Promise<void>) {
+      const blobs = inst.runtime.blobs;
+      const original = blobs.putVerified.bind(blobs);
+      return vi.spyOn(blobs, 'putVerified').mockImplementationOnce(async (d, ...rest) => {
+        const stored = await original(d, ...rest);
+        expect(d).toBe(digest);
+        await fn();
+        return stored;
+      });
+    }
+
+    it('an upload whose file went between store and link is not acknowledged (503), and no manifest can use it until pushed again', async () => {
+      const cfg = imageConfig('gc race');
+      const layer = blob('a layer gc takes under the push');
+      const image = imageManifest({ config: cfg, layers: [layer] });
+      await vendor.pushBlob(repo, cfg);
+      const spy = afterNextStore(layer.digest, () => gcTakes(layer.digest));
+      try {
+        const res = await vendor.post(`/v2/${repo}/blobs/uploads/?digest=${layer.digest}`, { body: layer.bytes });
+        expectOciError(res, 503, 'UNAVAILABLE');
+        expect(res.headers['retry-after']).toBe('1');
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await vendor.head(`/v2/${repo}/blobs/${layer.digest}`)).statusCode).toBe(404);
+      const refused = await vendor.putManifest(repo, 'race', image);
+      expectOciError(refused, 400, 'MANIFEST_BLOB_UNKNOWN');
+      expect(refused.json().errors[0].message).toContain('missing from storage');
+
+      expect((await vendor.pushBlob(repo, layer)).statusCode).toBe(201);
+      expect((await vendor.putManifest(repo, 'race', image)).statusCode).toBe(201);
+      expect((await vendor.get(`/v2/${repo}/blobs/${layer.digest}`)).rawPayload).toEqual(layer.bytes);
+    });
+
+    it('a manifest whose own file went before the manifest was recorded is stored again (pushing identical bytes again)', async () => {
+      const cfg = imageConfig('gc race manifest');
+      const image = imageManifest({ config: cfg, layers: [] });
+      await vendor.pushBlob(repo, cfg);
+      expect((await vendor.putManifest(repo, 'again', image)).statusCode).toBe(201);
+      const spy = afterNextStore(image.digest, () => gcTakes(image.digest));
+      try {
+        expect((await vendor.putManifest(repo, 'again', image)).statusCode).toBe(201);
+      } finally {
+        spy.mockRestore();
+      }
+      const res = await vendor.get(`/v2/${repo}/manifests/again`, { headers: { accept: image.mediaType } });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.rawPayload).toEqual(image.bytes);
+    });
+
+    it('a mount whose file goes before the link falls back to an ordinary upload (202)', async () => {
+      const layer = blob('a layer gc takes under a mount');
+      await vendor.pushBlob('acme/gc-source', layer);
+      const store = inst.runtime.store;
+      const original = store.linkBlob.bind(store);
+      const spy = vi.spyOn(store, 'linkBlob').mockImplementationOnce(async (...args) => {
+        await gcTakes(layer.digest);
+        return original(...args);
+      });
+      try {
+        const res = await vendor.post(`/v2/${repo}/blobs/uploads/?mount=${layer.digest}&from=acme/gc-source`);
+        expect(res.statusCode, res.body).toBe(202);
+        expect((await vendor.delete(res.headers.location as string)).statusCode).toBe(204);
+      } finally {
+        spy.mockRestore();
+      }
     });
   });
 

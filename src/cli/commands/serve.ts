@@ -82,7 +82,8 @@ export function registerServeCommands(program: Command): void {
       for (const loose of loosePermissions(config.data_dir, location.kind === 'sqlite' ? location.file : undefined)) logger.warn({ file: loose.path, mode: loose.mode }, loose.message);
       // With the lock held no other serve can be uploading: whatever is half-written was left by a crash.
       const leftovers = await runtime.blobs.removeCrashLeftovers();
-      if (leftovers.files > 0) logger.info(leftovers, 'removed half-written uploads an earlier serve left behind');
+      if (leftovers.files > 0) logger.info({ files: leftovers.files, bytes: leftovers.bytes }, 'removed half-written uploads an earlier serve left behind');
+      if (leftovers.restored > 0) logger.info({ blobs: leftovers.restored }, 'put back blobs a killed gc had moved aside');
       const app = await buildApp(runtime, { logger, tls: tls?.loaded.pair });
       const tlsReloader = tls && reloadTlsOnChange(app.server, tls, logger);
       // What a crash left in the journals reaches the store before anything new is recorded.

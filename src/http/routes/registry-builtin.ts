@@ -3,6 +3,7 @@ import { PortcullisError } from '../../core/errors.js';
 import { children, isIndexMediaType, isValidDigest, negotiate, parseManifest } from '../../core/oci-manifest.js';
 import type { Reference } from '../../core/oci-reference.js';
 import { BlobStoreError, sha256Digest, type BlobStore } from '../../registry/blob-store.js';
+import { linkStoredBlob } from '../../registry/gc.js';
 import type { Store } from '../../store/store.js';
 import { ociError } from '../error-catalogue.js';
 import { bodyStream, fail, hasBody, manifestTooLarge, readManifestBody, type ManifestEvent, type RegistryBackend, type Reply, type V2Call } from './registry.js';
@@ -55,9 +56,14 @@ export interface BuiltinDeps {
 export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
   const { store, blobs, now } = deps;
 
+  function created(reply: Reply, name: string, digest: string): Reply {
+    return reply.code(201).headers({ location: `/v2/${name}/blobs/${digest}`, 'docker-content-digest': digest, 'content-length': '0' }).send();
+  }
+
   async function finished(reply: Reply, name: string, stored: { digest: string; size: number }): Promise<Reply> {
-    await store.linkBlob(name, stored.digest, stored.size, now());
-    return reply.code(201).headers({ location: `/v2/${name}/blobs/${stored.digest}`, 'docker-content-digest': stored.digest, 'content-length': '0' }).send();
+    if (await linkStoredBlob(store, blobs, name, stored, now())) return created(reply, name, stored.digest);
+    // A gc running beside us took the file between store and link: never acknowledge a blob that is not there.
+    return fail(reply.header('retry-after', '1'), 503, 'UNAVAILABLE', `blob ${stored.digest} was removed by garbage collection while it was being stored; push it again`);
   }
 
   function uploadHeaders(reply: Reply, name: string, id: string, size: number): Reply {
@@ -85,6 +91,10 @@ export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
     for (const child of refs) {
       const known = child.kind === 'blob' ? await store.getBlobLink(name, child.digest) : await store.getManifest(name, child.digest);
       if (!known) return fail(reply, 400, 'MANIFEST_BLOB_UNKNOWN', `${child.kind} ${child.digest} is not in ${name}: push it first`, { digest: child.digest });
+      // Looked at after the link was: a file seen now stays while the link does (gc.ts, invariant 3).
+      if (child.kind === 'blob' && !(await blobs.stat(child.digest))) {
+        return fail(reply, 400, 'MANIFEST_BLOB_UNKNOWN', `blob ${child.digest} of ${name} is missing from storage: push it again`, { digest: child.digest });
+      }
     }
     try {
       await blobs.putVerified(digest, Readable.from([bytes]), bytes.length);
@@ -112,6 +122,15 @@ export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
       return undefined;
     });
     if (gone) return fail(reply, 400, 'MANIFEST_BLOB_UNKNOWN', `blob ${gone.digest} is not in ${name}: push it first`, { digest: gone.digest });
+    // gc may have taken the manifest's own file before the manifest referenced it (gc.ts, invariant 3);
+    // stored again now that it does, the file stays.
+    if (!(await blobs.stat(digest))) {
+      try {
+        await blobs.putVerified(digest, Readable.from([bytes]), bytes.length);
+      } catch (err) {
+        return blobError(reply, err);
+      }
+    }
     deps.onManifest?.(request, 'push', name, ref.kind === 'tag' ? ref.tag : null, digest);
     if (parsed.subject) reply.header('oci-subject', parsed.subject.digest);
     return reply.code(201).headers({ location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest }).send();
@@ -187,7 +206,9 @@ export function builtinBackend(deps: BuiltinDeps): RegistryBackend {
     async startUpload({ request, reply, name, query }, mount) {
       if (mount) {
         const link = await store.getBlobLink(mount.from, mount.digest);
-        if (link && (await blobs.stat(mount.digest))) return finished(reply, name, { digest: mount.digest, size: link.size });
+        const stored = link && (await blobs.stat(mount.digest)) && { digest: mount.digest, size: link.size };
+        // Gone under us (gc): an ordinary upload instead, as for any mount that cannot be done.
+        if (stored && (await linkStoredBlob(store, blobs, name, stored, now()))) return created(reply, name, stored.digest);
       }
       try {
         if (query.digest !== undefined) {
