@@ -58,7 +58,8 @@ function levelMet(authority: Authority, level: Level): boolean {
   return authority.operator && isOwnerLevel(authority);
 }
 
-const NEEDS: Record<Exclude<Level, 'member'>, string> = {
+/** What each level beyond member asks for, in words: for refusals and the API document alike. */
+export const LEVEL_NEEDS: Record<Exclude<Level, 'member'>, string> = {
   operator: 'the operator vendor',
   owner: 'owner-level authority (an owner, or a token with admin:*:*)',
   'operator-owner': 'owner-level authority of the operator vendor',
@@ -69,7 +70,7 @@ export function check(authority: Authority, operation: Operation): { ok: true } 
   const { scope, level } = OPERATIONS[operation];
   if (!holds(authority.scopes, scope)) return { ok: false, why: `${describe(authority)} lacks the ${scope} scope` };
   if (!levelMet(authority, level)) {
-    return { ok: false, why: `to ${OPERATIONS[operation].what} needs ${NEEDS[level as Exclude<Level, 'member'>]}` };
+    return { ok: false, why: `to ${OPERATIONS[operation].what} needs ${LEVEL_NEEDS[level as Exclude<Level, 'member'>]}` };
   }
   return { ok: true };
 }

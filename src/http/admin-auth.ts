@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import { parseBasicAuthorization } from '../core/basic-auth.js';
 import { sessionAuthority, tokenAuthority } from '../core/authority.js';
 import { PortcullisError } from '../core/errors.js';
-import { check, type Operation } from '../core/operations.js';
+import { authorize, type Operation } from '../core/operations.js';
 import type { Runtime } from '../runtime.js';
 import type { Caller } from '../service/context.js';
 import { csrfTokenMatches, sessionFromSecret, type SignedIn } from '../service/sessions.js';
@@ -34,8 +34,8 @@ function credentials(request: FastifyRequest): { user: string; password: string 
 
 const REALMS = { api: 'Portcullis admin API', metrics: 'Portcullis metrics' } as const;
 
-function unauthenticated(reply: FastifyReply): PortcullisError {
-  reply.header('www-authenticate', `Bearer realm="${REALMS.api}"`);
+function unauthenticated(reply: FastifyReply, surface: keyof typeof REALMS = 'api'): PortcullisError {
+  reply.header('www-authenticate', `Bearer realm="${REALMS[surface]}"`);
   return new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
 }
 
@@ -65,10 +65,7 @@ async function sessionOf(runtime: Runtime, request: FastifyRequest, reply: Fasti
   return { ...signedIn, secret };
 }
 
-async function sessionCaller(runtime: Runtime, request: FastifyRequest, signedIn: SignedIn): Promise<Caller> {
-  const { user } = signedIn;
-  const vendor = await runtime.store.getVendor(user.vendorId);
-  if (!vendor) throw new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
+function sessionCaller(request: FastifyRequest, { user, vendor }: SignedIn): Caller {
   return { vendorId: user.vendorId, actor: { name: `user:${user.email}`, source: request.ip }, authority: sessionAuthority(user, vendor) };
 }
 
@@ -81,7 +78,7 @@ export function requireSession(runtime: Runtime): onRequestAsyncHookHandler {
     await refuseLockedOut(runtime, request, reply, 'api');
     const signedIn = await sessionOf(runtime, request, reply);
     request.signedIn = signedIn;
-    request.caller = await sessionCaller(runtime, request, signedIn);
+    request.caller = sessionCaller(request, signedIn);
   };
 }
 
@@ -91,7 +88,7 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
     const signedIn = await sessionOf(runtime, request, reply);
     if (signedIn.user.mustChangePassword) throw new PortcullisError('denied', 'change the temporary password first (POST /api/v1/session/password)');
     request.signedIn = signedIn;
-    return sessionCaller(runtime, request, signedIn);
+    return sessionCaller(request, signedIn);
   }
   return tokenCaller(runtime, request, reply, 'api');
 }
@@ -103,23 +100,19 @@ async function authenticate(runtime: Runtime, request: FastifyRequest, reply: Fa
  * customer token. The request counts against the token's budget.
  */
 export async function tokenCaller(runtime: Runtime, request: FastifyRequest, reply: FastifyReply, surface: 'api' | 'metrics'): Promise<Caller> {
-  const refuse = () => {
-    reply.header('www-authenticate', `Bearer realm="${REALMS[surface]}"`);
-    return new PortcullisError('unauthenticated', BAD_CREDENTIALS_MESSAGE);
-  };
   const creds = credentials(request);
-  if (!creds) throw refuse();
+  if (!creds) throw unauthenticated(reply, surface);
   const result = await runtime.authenticator.check(creds.user, creds.password, request.ip, runtime.now());
   if (!result.ok) {
     request.log.info({ reason: result.reason }, 'credentials refused');
     await noteFailedLogin(runtime, request);
-    throw refuse();
+    throw unauthenticated(reply, surface);
   }
   const token = result.token;
   await countTokenRequest(runtime, request, reply, surface, token);
   if (token.type !== 'vendor') throw new PortcullisError('denied', `the ${surface === 'api' ? 'admin API' : 'metrics endpoint'} takes vendor tokens only`);
   const vendor = await runtime.store.getVendor(token.vendorId);
-  if (!vendor) throw refuse();
+  if (!vendor) throw unauthenticated(reply, surface);
   return { vendorId: token.vendorId, actor: { name: token.id, source: request.ip }, authority: tokenAuthority(token, vendor) };
 }
 
@@ -140,7 +133,6 @@ export function requireOperation(runtime: Runtime, operation: Operation): onRequ
       await refuseLockedOut(runtime, request, reply, 'api');
       request.caller = await authenticate(runtime, request, reply);
     }
-    const verdict = check(request.caller.authority, operation);
-    if (!verdict.ok) throw new PortcullisError('denied', verdict.why);
+    authorize(request.caller.authority, operation);
   };
 }

@@ -116,7 +116,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions = {}): Prom
   if (runtime.graphs.cacheCounts) caches.push(() => runtime.graphs.cacheCounts!());
   const metrics = createMetrics(caches);
   registerRequestIdHeader(app);
-  registerTransportSecurity(app, runtime.config);
+  registerTransportSecurity(app, runtime.config, options.tls !== undefined);
   registerRequestMetrics(app, metrics);
   registerHealthRoutes(app, runtime);
   registerMetricsRoute(app, runtime, metrics, runtime.config.metrics.access === 'token');

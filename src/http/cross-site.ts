@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { crossSiteRefusal, isJsonOrNoBody } from '../core/cross-site.js';
 import { PortcullisError } from '../core/errors.js';
-import { hasBody } from './routes/registry.js';
+import { hasBody } from './unread-body.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
 

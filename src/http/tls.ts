@@ -175,8 +175,10 @@ export const HSTS_HEADER = 'max-age=31536000';
  * response: HSTS where that is HTTPS (served here, or an https public URL with
  * TLS ending at a proxy). Also tells the session cookie which name is in force.
  */
-export function registerTransportSecurity(app: FastifyInstance, config: Readonly<Config>): void {
+export function registerTransportSecurity(app: FastifyInstance, config: Readonly<Config>, servesHttps: boolean): void {
   registerSecureOrigin(app, config);
+  // A plain-HTTP instance with an http public URL has no request to mark: no hook on its hot path.
+  if (!servesHttps && !(config.server.public_url?.startsWith('https:') ?? false)) return;
   app.addHook('onRequest', async (request, reply) => {
     // Browsers ignore the header over plain HTTP; behind a TLS proxy it still reaches them through it.
     if (request.secureOrigin) reply.header('strict-transport-security', HSTS_HEADER);

@@ -72,10 +72,7 @@ export function fail(reply: Reply, status: number, code: string, message: string
   return reply.code(status).send(ociError(code, message, detail));
 }
 
-export function hasBody(request: FastifyRequest): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
+export { hasBody } from '../unread-body.js';
 
 export function bodyStream(request: FastifyRequest): Readable {
   return request.body instanceof Readable ? request.body : request.raw;

@@ -1,6 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema, HTTPMethods } from 'fastify';
-import { OPERATIONS, type Operation } from '../../../core/operations.js';
+import { LEVEL_NEEDS, OPERATIONS, type Operation } from '../../../core/operations.js';
 import type { Runtime } from '../../../runtime.js';
 import type { Caller } from '../../../service/context.js';
 import { requireOperation, requireSession } from '../../admin-auth.js';
@@ -33,7 +33,7 @@ export function adminRoute<T>(
   handler: (request: FastifyRequest & { caller: Caller }, reply: FastifyReply) => Promise<T>,
 ): void {
   const rule = OPERATIONS[spec.operation];
-  const level = rule.level === 'member' ? '' : ` (${LEVEL_DOCS[rule.level]})`;
+  const level = rule.level === 'member' ? '' : `, and ${LEVEL_NEEDS[rule.level]}`;
   app.route({
     method: spec.method,
     url: spec.url,
@@ -44,8 +44,6 @@ export function adminRoute<T>(
     handler: (request, reply) => handler(request as FastifyRequest & { caller: Caller }, reply),
   });
 }
-
-const LEVEL_DOCS = { operator: 'operator vendor only', owner: 'owner-level callers only', 'operator-owner': 'owner-level callers of the operator vendor only' } as const;
 
 export interface OpenRoute extends Omit<AdminRoute, 'operation'> {
   /**
